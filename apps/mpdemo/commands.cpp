@@ -1,0 +1,114 @@
+#include "commands.hpp"
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdio>
+#include <sstream>
+
+#include "catalog.hpp"
+#include "scenario.hpp"
+#include "verify.hpp"
+
+namespace mpdemo {
+namespace {
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string lang_of(const GlobalOptions& g) { return g.lang.empty() ? language_from_environment() : g.lang; }
+
+int list_scenarios(const GlobalOptions& g) {
+  const Catalog catalog(lang_of(g));
+  for (const auto& s : scenario_table()) {
+    std::string key = std::string("summary.") + s.name;
+    std::string line = lang_of(g) == "zh" && catalog.has(key) ? catalog.text(key) : s.summary;
+    std::printf("  %-22s %s\n", s.name, line.c_str());
+  }
+  std::printf("\nmpdemo NAME --help shows a scenario's options; mpdemo explain NAME its lesson.\n");
+  return 0;
+}
+
+int explain(const std::string& name, const GlobalOptions& g) {
+  const ScenarioEntry* s = find_scenario(name);
+  if (!s) {
+    std::fprintf(stderr, "mpdemo explain: error: unknown scenario '%s'%s\n", name.c_str(), did_you_mean(name).c_str());
+    return 2;
+  }
+  const Catalog catalog(lang_of(g));
+  std::printf("%s — %s\n\n%s\n\nExample: %s\n", s->name, s->summary,
+              catalog.text(std::string("explain.") + s->name).c_str(), s->example);
+  return 0;
+}
+
+}  // namespace
+
+void add_commands(CLI::App& app, CommandOptions& o, GlobalOptions& g) {
+  CLI::App* list = app.add_subcommand("list", "list every scenario with a one-line summary");
+  list->add_option("--lang", g.lang, "language of the summaries")->check(CLI::IsMember({"zh", "en"}));
+
+  CLI::App* explain_cmd = app.add_subcommand("explain", "the lesson of a scenario, the Python API it mirrors, the core calls it uses");
+  explain_cmd->add_option("name", o.explain_name, "scenario name")->required();
+  explain_cmd->add_option("--lang", g.lang, "language")->check(CLI::IsMember({"zh", "en"}));
+  explain_cmd->footer("Example:\n  mpdemo explain ticket");
+
+  CLI::App* verify = app.add_subcommand("verify", "run every scenario fast with its checks; exit 1 if any failed");
+  verify->add_option("--speed", o.verify_speed, "speed for every run")->capture_default_str()->check(CLI::Range(0.0, 10.0));
+  verify->add_option("--only", o.verify_only, "comma-separated scenarios to run (default: all)");
+  verify->add_option("--seed", g.seed, "seed for every run (default: fixed, 1)");
+  verify->add_flag("--json", g.json, "one JSON line per run and a final report line");
+  verify->footer("Example:\n  mpdemo verify\n  mpdemo verify --only ticket,queue --json");
+}
+
+int run_command(CLI::App& app, const CommandOptions& o, const GlobalOptions& g, const char* argv0) {
+  if (app.got_subcommand("list")) return list_scenarios(g);
+  if (app.got_subcommand("explain")) return explain(o.explain_name, g);
+  if (app.got_subcommand("verify")) return run_verify(o.verify_speed, g.seed.value_or(1), g.json, o.verify_only, argv0);
+  return 2;
+}
+
+std::string did_you_mean(const std::string& name) {
+  std::string best;
+  std::size_t best_distance = 3;  // further than two edits is not a typo
+  for (const auto& s : scenario_table()) {
+    std::size_t d = edit_distance(name, s.name);
+    if (d < best_distance) {
+      best_distance = d;
+      best = s.name;
+    }
+  }
+  return best.empty() ? "" : "; did you mean '" + best + "'?";
+}
+
+std::string rerun_command(const CLI::App& sub, const GlobalOptions& g) {
+  std::string cmd = "mpdemo " + sub.get_name();
+  for (const CLI::Option* opt : sub.get_options()) {
+    const std::string name = opt->get_single_name();
+    if (name.empty() || name == "help" || name == "json" || name == "no-color" || name == "quiet" || name == "seed" ||
+        name == "lang")
+      continue;
+    if (opt->get_type_size() == 0) {  // a flag
+      if (opt->count() > 0) cmd += " --" + name;
+      continue;
+    }
+    std::string value = opt->count() > 0 ? opt->as<std::string>() : opt->get_default_str();
+    if (value.empty()) continue;
+    if (value.find(' ') != std::string::npos) value = "'" + value + "'";
+    cmd += " --" + name + " " + value;
+  }
+  (void)g;
+  return cmd;
+}
+
+}  // namespace mpdemo

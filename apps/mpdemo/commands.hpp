@@ -1,0 +1,31 @@
+// The subcommands that are not scenarios: list, explain, verify. And the
+// small helpers main() needs: "did you mean", the rerun command line.
+#pragma once
+
+#include <string>
+
+#include "global_options.hpp"
+
+namespace CLI {
+class App;
+}
+
+namespace mpdemo {
+
+struct CommandOptions {
+  std::string explain_name;
+  double verify_speed = 0.05;
+  std::string verify_only;  // comma-separated scenario names; empty: all
+};
+
+void add_commands(CLI::App& app, CommandOptions& options, GlobalOptions& globals);
+// Runs whichever of list/explain/verify was parsed; returns the exit status.
+int run_command(CLI::App& app, const CommandOptions& options, const GlobalOptions& globals, const char* argv0);
+
+// "; did you mean 'ticket'?" for a near miss, "" otherwise.
+std::string did_you_mean(const std::string& name);
+// The command line that repeats this run exactly: scenario, seed and every
+// option with its resolved value (as the OSTEP tools print first).
+std::string rerun_command(const CLI::App& sub, const GlobalOptions& globals);
+
+}  // namespace mpdemo

@@ -1,0 +1,45 @@
+#include "global_options.hpp"
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdlib>
+
+namespace mpdemo {
+
+void add_global_options(CLI::App& app, GlobalOptions& o) {
+  const char* group = "Common options";
+  app.add_option("--seed", o.seed, "fix every random choice (printed at start so a run can be repeated)")->group(group);
+  app.add_option("--speed", o.speed, "multiply every sleep and timeout by F (0.05: twenty times faster; 0: no sleeps)")
+      ->check(CLI::Range(0.0, 100.0))
+      ->capture_default_str()
+      ->group(group);
+  app.add_flag("--json", o.json, "JSON lines on stdout: one per event, the summary last")->group(group);
+  app.add_option("--lang", o.lang, "language of messages (default from LANG)")
+      ->check(CLI::IsMember({"zh", "en"}))
+      ->group(group);
+  app.add_flag("--no-color", o.no_color, "no colours (also when NO_COLOR is set)")->group(group);
+  app.add_flag("-q,--quiet", o.quiet, "print only the summary")->group(group);
+}
+
+std::string language_from_environment() {
+  for (const char* var : {"LC_ALL", "LC_MESSAGES", "LANG"}) {
+    const char* v = std::getenv(var);
+    if (v && *v) return std::string(v).rfind("zh", 0) == 0 ? "zh" : "en";
+  }
+  return "en";
+}
+
+bool use_color(const GlobalOptions& o) {
+  const char* no_color = std::getenv("NO_COLOR");
+  if (o.no_color || o.json || (no_color && *no_color)) return false;
+  return ::isatty(STDOUT_FILENO) == 1;
+}
+
+std::uint64_t fresh_seed() {
+  auto now = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  return (now ^ (static_cast<std::uint64_t>(::getpid()) << 20)) % 1000000;  // short enough to retype
+}
+
+}  // namespace mpdemo

@@ -1,0 +1,33 @@
+// The options every scenario takes (--seed, --speed, --json, --lang,
+// --no-color, -q), bound to each subcommand so each --help lists them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+namespace mpdemo {
+
+struct GlobalOptions {
+  std::optional<std::uint64_t> seed;  // none given: a fresh one, printed so the run can be repeated
+  double speed = 1.0;                 // multiplies every sleep and timeout
+  bool json = false;
+  std::string lang;                   // "zh" or "en"; empty: from LANG
+  bool no_color = false;
+  bool quiet = false;
+};
+
+void add_global_options(CLI::App& app, GlobalOptions& options);
+
+// zh when LC_ALL, LC_MESSAGES or LANG starts with "zh", else en.
+std::string language_from_environment();
+// Colour only on a terminal, never with --no-color or NO_COLOR set.
+bool use_color(const GlobalOptions& options);
+// A seed from the clock and pid, for runs that did not ask for one.
+std::uint64_t fresh_seed();
+
+}  // namespace mpdemo

@@ -1,0 +1,28 @@
+// --json: stdout holds JSON lines only, one event per line and the summary
+// last. Diagnostics go to stderr.
+#include <cstdio>
+
+#include "renderer.hpp"
+
+namespace mpdemo {
+namespace {
+
+class JsonRenderer final : public Renderer {
+ public:
+  void event(const nlohmann::json& event) override { write(event); }
+  void summary(const nlohmann::json& summary) override { write(summary); }
+  void flush() override { std::fflush(stdout); }
+
+ private:
+  static void write(const nlohmann::json& j) {
+    std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    line += '\n';
+    std::fwrite(line.data(), 1, line.size(), stdout);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Renderer> make_json_renderer() { return std::make_unique<JsonRenderer>(); }
+
+}  // namespace mpdemo

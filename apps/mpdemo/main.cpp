@@ -1,0 +1,66 @@
+// mpdemo: Python's multiprocessing tutorials, run on real Linux processes.
+// main() only builds the CLI from the scenario table and dispatches.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <map>
+#include <string>
+
+#include "commands.hpp"
+#include "global_options.hpp"
+#include "run_scenario.hpp"
+#include "scenario.hpp"
+
+using namespace mpdemo;
+
+int main(int argc, char** argv) {
+  CLI::App app{"mpdemo: the scenarios of Python's multiprocessing tutorials, on real Linux processes.\n"
+               "Each scenario is a subcommand; every one takes --seed, --speed, --json, --lang, --no-color, -q."};
+  app.name("mpdemo");
+  app.require_subcommand(1);
+  app.footer("Examples:\n"
+             "  mpdemo ticket              the last ticket sold several times (no lock)\n"
+             "  mpdemo ticket --lock       the same with a process-shared Lock\n"
+             "  mpdemo ticket --json       JSON lines for scripts, summary last\n"
+             "  mpdemo list                every scenario\n"
+             "  mpdemo verify              run all scenarios fast and check their lessons");
+
+  GlobalOptions globals;
+  std::map<std::string, RunFunction> runs;
+  std::map<std::string, CLI::App*> subcommands;
+  for (const auto& entry : scenario_table()) {
+    CLI::App* sub = app.add_subcommand(entry.name, entry.summary);
+    sub->footer(std::string("Example:\n  ") + entry.example + "\nSee also: mpdemo explain " + entry.name);
+    add_global_options(*sub, globals);
+    runs[entry.name] = entry.setup(*sub);
+    subcommands[entry.name] = sub;
+  }
+  CommandOptions commands;
+  add_commands(app, commands, globals);
+
+  auto is_subcommand = [&app](const std::string& name) {
+    for (const CLI::App* sub : app.get_subcommands({}))
+      if (sub->get_name() == name) return true;
+    return false;
+  };
+  if (argc >= 2 && argv[1][0] != '-' && !is_subcommand(argv[1])) {
+    std::fprintf(stderr, "mpdemo: error: unknown scenario '%s'%s\n(mpdemo list shows every scenario)\n", argv[1],
+                 did_you_mean(argv[1]).c_str());
+    return 2;
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "mpdemo: error: %s\n(run with --help for usage)\n", e.what());
+    return 2;
+  }
+
+  for (const auto& entry : scenario_table()) {
+    CLI::App* sub = subcommands[entry.name];
+    if (sub->parsed()) return run_scenario(entry, runs[entry.name], globals, rerun_command(*sub, globals));
+  }
+  return run_command(app, commands, globals, argv[0]);
+}

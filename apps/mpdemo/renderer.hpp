@@ -1,0 +1,33 @@
+// Turns events and the summary into output: console lines for people, JSON
+// lines for scripts. Only the main mpdemo process renders.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "catalog.hpp"
+
+namespace mpdemo {
+
+class Renderer {
+ public:
+  virtual ~Renderer() = default;
+  // One event as received from a process ({t, pid, ppid, name, kind, ...}).
+  virtual void event(const nlohmann::json& event) = 0;
+  // The last thing rendered: {"kind": "summary", "scenario", "ok", "checks", ...figures}.
+  virtual void summary(const nlohmann::json& summary) = 0;
+  virtual void flush() = 0;
+};
+
+struct ConsoleStyle {
+  bool color = false;
+  bool quiet = false;     // only the summary
+  double start_wall = 0;  // wall-clock seconds at t = 0, for the time column
+};
+
+std::unique_ptr<Renderer> make_console_renderer(const Catalog& catalog, ConsoleStyle style);
+std::unique_ptr<Renderer> make_json_renderer();
+
+}  // namespace mpdemo

@@ -1,0 +1,161 @@
+#include "verify.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <vector>
+
+#include "mp/deadline.hpp"
+#include "mp/process.hpp"
+#include "mp/unique_fd.hpp"
+#include "scenario.hpp"
+
+namespace mpdemo {
+namespace {
+
+// A run that takes longer than this is stopped and counted as failed.
+constexpr double kRunTimeLimit = 60.0;
+
+struct RunOutcome {
+  int exit_code = -1;
+  nlohmann::json summary;  // null when the run printed none
+  double seconds = 0;
+};
+
+std::vector<std::string> split(const std::string& text, char sep) {
+  std::vector<std::string> parts;
+  std::string part;
+  std::istringstream in(text);
+  while (std::getline(in, part, sep)) parts.push_back(part);
+  if (!text.empty() && text.back() == sep) parts.emplace_back();
+  return parts;
+}
+
+std::vector<std::string> words(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+
+// Runs this binary again ("/proc/self/exe") with `args`; reads its stdout.
+RunOutcome run_self(const std::vector<std::string>& args) {
+  RunOutcome outcome;
+  auto [out_r, out_w] = mp::make_pipe();
+  const double start = mp::monotonic_seconds();
+  std::fflush(nullptr);
+  pid_t pid = ::fork();
+  switch (pid) {
+    case -1:
+      return outcome;
+    case 0: {
+      ::dup2(out_w.get(), STDOUT_FILENO);
+      int devnull = ::open("/dev/null", O_RDWR);
+      ::dup2(devnull, STDIN_FILENO);
+      ::dup2(devnull, STDERR_FILENO);  // a failing run shows in its checks; its stderr would clutter the table
+      std::vector<char*> argv;
+      std::string self = "/proc/self/exe";
+      argv.push_back(self.data());
+      std::vector<std::string> copy = args;
+      for (auto& a : copy) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(self.c_str(), argv.data());
+      ::_exit(127);
+    }
+    default:
+      break;
+  }
+  out_w.reset();  // close our copy of the write end so we see EOF when the run ends
+  std::string text;
+  char buf[65536];
+  mp::Deadline deadline(kRunTimeLimit);
+  for (;;) {
+    pollfd p{out_r.get(), POLLIN, 0};
+    int r = ::poll(&p, 1, deadline.poll_ms());
+    if (r == 0) {  // over time: stop it, count it as failed
+      ::kill(pid, SIGKILL);
+      break;
+    }
+    ssize_t n = ::read(out_r.get(), buf, sizeof buf);
+    if (n <= 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  outcome.exit_code = mp::exitcode_from_status(status);
+  outcome.seconds = mp::monotonic_seconds() - start;
+  auto end = text.find_last_not_of('\n');
+  if (end != std::string::npos) {
+    auto begin = text.rfind('\n', end);
+    begin = begin == std::string::npos ? 0 : begin + 1;
+    auto last = nlohmann::json::parse(text.substr(begin, end - begin + 1), nullptr, false);
+    if (!last.is_discarded() && last.value("kind", "") == "summary") outcome.summary = last;
+  }
+  return outcome;
+}
+
+}  // namespace
+
+int run_verify(double speed, std::uint64_t seed, bool json, const std::string& only, const char* argv0) {
+  (void)argv0;
+  std::vector<std::string> wanted = only.empty() ? std::vector<std::string>{} : split(only, ',');
+  for (const auto& w : wanted) {
+    if (!find_scenario(w)) {
+      std::fprintf(stderr, "mpdemo verify: error: unknown scenario '%s' in --only\n", w.c_str());
+      return 2;
+    }
+  }
+  int failed = 0, runs = 0;
+  const double start = mp::monotonic_seconds();
+  if (!json) std::printf("%-22s %-40s %7s %8s  %s\n", "scenario", "arguments", "checks", "seconds", "result");
+  for (const auto& entry : scenario_table()) {
+    if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), entry.name) == wanted.end()) continue;
+    for (const auto& run_args : split(entry.verify_runs, ';')) {
+      std::vector<std::string> args{entry.name};
+      for (auto& w : words(run_args)) args.push_back(w);
+      args.insert(args.end(), {"--json", "--speed", std::to_string(speed), "--seed", std::to_string(seed)});
+      RunOutcome o = run_self(args);
+      int held = 0, total = 0;
+      if (o.summary.is_object())
+        for (const auto& c : o.summary.value("checks", nlohmann::json::array())) {
+          ++total;
+          held += c.value("ok", false) ? 1 : 0;
+        }
+      const bool ok = o.exit_code == 0 && o.summary.is_object() && o.summary.value("ok", false);
+      ++runs;
+      if (!ok) ++failed;
+      std::string shown = words(run_args).empty() ? "(defaults)" : run_args;
+      if (json) {
+        nlohmann::json line = {{"kind", "verify.run"}, {"scenario", entry.name}, {"args", shown},
+                               {"exit_code", o.exit_code}, {"checks_held", held}, {"checks", total},
+                               {"seconds", std::round(o.seconds * 1000) / 1000}, {"ok", ok}};
+        std::printf("%s\n", line.dump().c_str());
+      } else {
+        std::printf("%-22s %-40s %3d/%-3d %8.2f  %s\n", entry.name, shown.c_str(), held, total, o.seconds,
+                    ok ? "ok" : ("FAILED (exit " + std::to_string(o.exit_code) + ")").c_str());
+      }
+      std::fflush(stdout);
+    }
+  }
+  const double seconds = mp::monotonic_seconds() - start;
+  if (json) {
+    nlohmann::json report = {{"kind", "verify.report"}, {"runs", runs}, {"failed", failed},
+                             {"seconds", std::round(seconds * 1000) / 1000}, {"ok", failed == 0}};
+    std::printf("%s\n", report.dump().c_str());
+  } else {
+    std::printf("\n%d run(s), %d failed, %.1f s\n", runs, failed, seconds);
+  }
+  return failed == 0 ? 0 : 1;
+}
+
+}  // namespace mpdemo

@@ -1,0 +1,43 @@
+// The mutex under Lock, RLock, Condition and the locks of Value/Array: a
+// pthread mutex in shared memory, PTHREAD_PROCESS_SHARED and
+// PTHREAD_MUTEX_ROBUST. Robust means the kernel notices when the holder dies
+// (SIGKILL included): the next locker gets EOWNERDEAD, marks the mutex
+// consistent and carries on, instead of waiting forever as Python's
+// semaphore-based locks do.
+#pragma once
+
+#include <pthread.h>
+#include <sys/types.h>
+
+#include "mp/deadline.hpp"
+
+namespace mp::detail {
+
+// Lives in shared memory (see mp::Shared). Fields after `mutex` are guarded
+// by it.
+struct RobustMutex {
+  RobustMutex();
+
+  pthread_mutex_t mutex;
+  pid_t holder_pid = 0;  // 0 while free
+  pid_t holder_tid = 0;  // the thread, for ownership checks inside one process
+};
+
+struct LockResult {
+  bool acquired = false;
+  pid_t dead_holder = 0;  // non-zero: the previous holder died holding it; we recovered
+};
+
+// Blocks until acquired, the timeout runs out, or (block == false) at once.
+// Spins briefly before sleeping in the kernel: a hand-off between processes
+// on different cores is far cheaper than a futex wake-up. The kind of
+// primitive ("Lock", "RLock", ...) names it in the owner-death report.
+LockResult lock(RobustMutex& m, bool block, Timeout timeout, const char* kind);
+// Throws StateError when the mutex is free or held by another thread.
+void unlock(RobustMutex& m, const char* kind);
+bool held_by_caller(const RobustMutex& m) noexcept;
+
+// The calling thread's kernel tid.
+pid_t current_tid() noexcept;
+
+}  // namespace mp::detail

@@ -1,0 +1,122 @@
+// mp::Process: a child process running a C++ callable, with the lifecycle of
+// Python's multiprocessing.Process (start, join, terminate, kill, is_alive,
+// exitcode, daemon, name).
+//
+// How a child runs (TLPI's fork shape): everything that allocates happens
+// before fork(); the child resets its signal dispositions, runs the target
+// and leaves with _exit(), so the parent's atexit handlers and static
+// destructors never run twice and buffered output is never flushed twice.
+//
+// Exit codes follow Python: 0 when the target returns, N when it throws
+// mp::SystemExit{N}, 1 when any other exception escapes (a message naming the
+// process goes to stderr), and -SIG when a signal ended the child.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mp/deadline.hpp"
+#include "mp/unique_fd.hpp"
+
+namespace mp {
+
+enum class Daemon { No, Yes };
+
+// What a process knows about itself: Python's current_process().
+struct ProcessInfo {
+  std::string name;     // "MainProcess", "Process-1", "Process-1:2", or a chosen name
+  pid_t pid = 0;        // getpid() when the process began
+  bool daemon = false;  // daemon processes may not start children
+};
+
+// The calling process. Updated in each child right after fork.
+const ProcessInfo& current_process() noexcept;
+
+class Process {
+ public:
+  using Target = std::function<void()>;
+
+  // A process whose run() a subclass overrides (Python's Process subclass).
+  explicit Process(std::string name = {}, Daemon daemon = Daemon::No);
+  // A process that runs `target` (Python's Process(target=...)). An empty
+  // name gives "Process-N" as Python does.
+  explicit Process(Target target, std::string name = {}, Daemon daemon = Daemon::No);
+
+  Process(Process&& other) noexcept;
+  Process& operator=(Process&& other) noexcept;
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+
+  // Leaving scope is like the end of Python's main module: a daemon child
+  // still running is terminated; any other child is joined (waited for).
+  // While an exception unwinds, every running child is terminated instead,
+  // so an error never turns into a hang.
+  virtual ~Process();
+
+  // Forks; the child calls run() and exits. Throws ProcessError when started
+  // twice or when the caller is itself a daemon process.
+  void start();
+
+  // Waits for the child to end; returns true if it has ended (false when the
+  // timeout ran out first). Throws ProcessError before start().
+  bool join(Timeout timeout = std::nullopt);
+
+  // SIGTERM / SIGKILL to the child. No effect once it has been reaped.
+  void terminate();
+  void kill();
+
+  // True from start() until the child has ended. Reaps it if it has.
+  bool is_alive();
+
+  // 0 before start().
+  pid_t pid() const noexcept { return pid_; }
+
+  // Empty while running (or before start); 0, N, or -signal after.
+  std::optional<int> exitcode();
+
+  // A fd that becomes readable when the child ends (a pidfd), for poll().
+  int sentinel() const noexcept { return pidfd_.get(); }
+
+  const std::string& name() const noexcept { return name_; }
+  void set_name(std::string name) { name_ = std::move(name); }
+  bool daemon() const noexcept { return daemon_; }
+  // Throws ProcessError once started.
+  void set_daemon(bool daemon);
+
+ protected:
+  // What the child does. The default calls the target.
+  virtual void run();
+
+ private:
+  // Reaps without blocking; returns true when the child has been reaped.
+  bool poll_exit();
+  void reap_blocking();
+  void send_signal(int sig);
+  void finish_on_scope_exit() noexcept;
+
+  Target target_;
+  std::string name_;
+  bool daemon_ = false;
+  bool started_ = false;
+  pid_t pid_ = 0;
+  pid_t parent_pid_ = 0;       // who may join: only the process that started it
+  UniqueFd pidfd_;             // refers to this child even after its pid is reused
+  std::optional<int> exitcode_;
+  bool reaped_ = false;        // waited for (by us, or by the kernel under SIGCHLD=SIG_IGN)
+};
+
+// Children started by this process that have not been reaped yet (Python's
+// active_children(), without the reaping side effect).
+std::vector<pid_t> active_children();
+
+// Number of CPUs this process may run on.
+int cpu_count() noexcept;
+
+// Converts a wait status to Python's exitcode: code, or -signal.
+int exitcode_from_status(int status) noexcept;
+
+}  // namespace mp

@@ -1,0 +1,127 @@
+#include "mp/detail/robust_mutex.hpp"
+
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+
+#include "mp/errors.hpp"
+#include "mp/lock.hpp"
+
+namespace mp::detail {
+namespace {
+
+void check(int err, const char* what) {
+  if (err != 0) throw_os_error(what, err);
+}
+
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+// Tries this many times before sleeping in the kernel. Long enough to cover
+// a short critical section on another core, short enough not to matter when
+// the holder is asleep.
+constexpr int kSpins = 200;
+
+}  // namespace
+
+namespace {
+// The calling thread's ids, cached: getpid() and gettid() are system calls,
+// and a lock hand-off should cost none. A forked child is a new process
+// whose one thread inherited the parent's cache, so fork clears it.
+struct Ids {
+  pid_t pid = 0;
+  pid_t tid = 0;
+};
+thread_local Ids ids;
+
+void forget_ids_in_child() { ids = Ids{}; }
+
+const Ids& my_ids() noexcept {
+  if (ids.tid == 0) {
+    static const bool registered = (pthread_atfork(nullptr, nullptr, forget_ids_in_child), true);
+    (void)registered;
+    ids.pid = ::getpid();
+    ids.tid = static_cast<pid_t>(::syscall(SYS_gettid));
+  }
+  return ids;
+}
+}  // namespace
+
+pid_t current_tid() noexcept { return my_ids().tid; }
+
+RobustMutex::RobustMutex() {
+  pthread_mutexattr_t attr;
+  check(pthread_mutexattr_init(&attr), "pthread_mutexattr_init");
+  check(pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED), "pthread_mutexattr_setpshared");
+  check(pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST), "pthread_mutexattr_setrobust");
+  check(pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_NORMAL), "pthread_mutexattr_settype");
+  check(pthread_mutex_init(&mutex, &attr), "pthread_mutex_init");
+  pthread_mutexattr_destroy(&attr);
+}
+
+LockResult lock(RobustMutex& m, bool block, Timeout timeout, const char* kind) {
+  const pid_t tid = current_tid();
+  int err = pthread_mutex_trylock(&m.mutex);
+  if (err == EBUSY && block && m.holder_tid != tid) {
+    for (int i = 0; i < kSpins && err == EBUSY; ++i) {
+      cpu_relax();
+      err = pthread_mutex_trylock(&m.mutex);
+    }
+  }
+  if (err == EBUSY && block) {
+    if (timeout) {
+      Deadline deadline(timeout);
+      timespec at = deadline.abs_timespec();
+      do {
+        err = pthread_mutex_clocklock(&m.mutex, CLOCK_MONOTONIC, &at);
+      } while (err == EINTR);
+    } else {
+      err = pthread_mutex_lock(&m.mutex);
+    }
+  }
+
+  LockResult result;
+  switch (err) {
+    case 0:
+      result.acquired = true;
+      break;
+    case EOWNERDEAD:
+      // The holder died inside its critical section. The data it guarded
+      // may be half-updated; we say so and take over.
+      result.acquired = true;
+      result.dead_holder = m.holder_pid;
+      pthread_mutex_consistent(&m.mutex);
+      report_owner_death(kind, result.dead_holder);
+      break;
+    case EBUSY:
+    case ETIMEDOUT:
+    case EDEADLK:
+      return result;
+    default:
+      throw_os_error(std::string("acquire ") + kind, err);
+  }
+  m.holder_pid = my_ids().pid;
+  m.holder_tid = tid;
+  return result;
+}
+
+void unlock(RobustMutex& m, const char* kind) {
+  if (m.holder_tid == 0) throw StateError(std::string("release of an unlocked ") + kind);
+  if (m.holder_tid != current_tid())
+    throw StateError(std::string(kind) + " is held by pid " + std::to_string(m.holder_pid) +
+                     ", not by the caller (pid " + std::to_string(::getpid()) +
+                     "): only the holder may release it");
+  m.holder_pid = 0;
+  m.holder_tid = 0;
+  int err = pthread_mutex_unlock(&m.mutex);
+  if (err != 0) throw_os_error(std::string("release ") + kind, err);
+}
+
+bool held_by_caller(const RobustMutex& m) noexcept { return m.holder_tid == current_tid(); }
+
+}  // namespace mp::detail

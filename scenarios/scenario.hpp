@@ -1,0 +1,127 @@
+// What every scenario is made of (CLI11's "subcommand in its own file"
+// pattern): a setup function that binds the scenario's options to a
+// CLI::App and returns the function that runs it, and a Summary of checks
+// that the run returns. Scenarios never print: they emit events through the
+// Context, and the app renders them.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <random>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "mp/deadline.hpp"
+#include "mp/errors.hpp"
+
+namespace CLI {
+class App;
+}
+
+namespace mpdemo {
+
+using nlohmann::json;
+
+// Bad input that the option parser could not catch (a combination of
+// options, a file's content). The app prints it and exits 2.
+class UsageError : public mp::Error {
+  using Error::Error;
+};
+
+// One random stream. Each process derives its own from the run's seed and
+// its index, so the same seed gives the same choices in every process,
+// however the scheduler interleaves them.
+class Rng {
+ public:
+  explicit Rng(std::uint64_t seed) : engine_(seed) {}
+  double uniform(double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(engine_); }
+  std::int64_t integer(std::int64_t lo, std::int64_t hi) {
+    return std::uniform_int_distribution<std::int64_t>(lo, hi)(engine_);
+  }
+  std::mt19937_64& engine() { return engine_; }
+
+ private:
+  std::mt19937_64 engine_;
+};
+
+// One checked invariant of a run: the lesson was observed, or not.
+struct Check {
+  std::string name;  // snake_case id; the catalogue has its text ("check.<scenario>.<name>")
+  bool ok = false;
+  json value;        // what was measured
+  json expected;     // what the lesson says it should be
+};
+
+struct Summary {
+  std::vector<Check> checks;
+  json figures = json::object();  // the scenario's own numbers (sold, remaining, ...)
+
+  void check(std::string name, bool ok, json value, json expected) {
+    checks.push_back({std::move(name), ok, std::move(value), std::move(expected)});
+  }
+  bool ok() const {
+    for (const auto& c : checks)
+      if (!c.ok) return false;
+    return true;
+  }
+};
+
+// What a scenario gets from the app: the global options, time, randomness
+// and the event channel. Copied into every child by fork.
+class Context {
+ public:
+  Context(std::string scenario, std::uint64_t seed, double speed, std::string lang)
+      : scenario_(std::move(scenario)), seed_(seed), speed_(speed), lang_(std::move(lang)) {}
+
+  const std::string& scenario() const { return scenario_; }
+  std::uint64_t seed() const { return seed_; }
+  double speed() const { return speed_; }
+  const std::string& lang() const { return lang_; }
+
+  // A duration of the tutorial, scaled by --speed.
+  double scaled(double seconds) const { return seconds * speed_; }
+  // Sleeps for a tutorial duration, scaled by --speed (0: not at all).
+  void sleep(double seconds) const { mp::sleep_for(scaled(seconds)); }
+  // A timeout of the tutorial, scaled by --speed but never below `floor`
+  // seconds: at --speed 0 a timeout must still give a running process a
+  // chance, or every wait would fail at once.
+  mp::Timeout timeout(double seconds, double floor = 0.05) const {
+    double t = scaled(seconds);
+    return t < floor ? floor : t;
+  }
+  // The random stream for process `index` (0 for the main process).
+  Rng rng(std::uint64_t index) const;
+
+  // Sends an event from the calling process (see mp/events.hpp).
+  void emit(std::string_view kind, json fields = json::object()) const;
+
+ private:
+  std::string scenario_;
+  std::uint64_t seed_;
+  double speed_;
+  std::string lang_;
+};
+
+using RunFunction = std::function<Summary(Context&)>;
+// Binds the scenario's options to its subcommand; returns how to run it.
+using SetupFunction = RunFunction (*)(CLI::App&);
+
+struct ScenarioEntry {
+  const char* name;
+  const char* summary;  // one line, English; the zh line is "summary.<name>" in the catalogue
+  const char* example;  // an example command line for --help
+  // Argument sets that `mpdemo verify` runs, separated by ';' (each gets
+  // --json --speed F --seed S added). "--lock; " runs with and without --lock.
+  const char* verify_runs;
+  SetupFunction setup;
+};
+
+// The table of scenarios, in the order `mpdemo list` shows them.
+std::span<const ScenarioEntry> scenario_table();
+const ScenarioEntry* find_scenario(std::string_view name);
+
+}  // namespace mpdemo

@@ -1,0 +1,159 @@
+// ticket: the headline race (seed 000's ticket rush, 002 and 003's variants).
+//
+// Every buyer is a process. It first searches (reads the db, reports the
+// count), then buys: reads the count, waits for the "network", and writes
+// count - 1 if the count it read was positive. Without --lock every buyer
+// reads the same last ticket before anyone writes, so the ticket is sold
+// several times. With --lock the read-wait-write runs under a process-shared
+// Lock and exactly min(buyers, tickets) buyers succeed.
+//
+// Try:  mpdemo ticket              (oversold)
+//       mpdemo ticket --lock       (fixed; winners in lock order)
+//       mpdemo ticket --lock --crash-holder 2   (buyer 2 dies holding the lock)
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "mp/lock.hpp"
+#include "mp/process.hpp"
+#include "mp/shared_memory.hpp"
+#include "mp/ticket_db.hpp"
+#include "setups.hpp"
+
+namespace mpdemo {
+namespace {
+
+struct TicketOptions {
+  int buyers = 5;
+  std::int64_t tickets = 1;
+  bool keep = false;
+  std::string db = "db.json";
+  bool lock = false;
+  double search_max = 1.0;  // seed 000: search sleeps random() seconds
+  double buy_min = 1.0;     // seed 000: the purchase waits randint(1, 3) seconds
+  double buy_max = 3.0;
+  int crash_holder = 0;     // 1-based buyer that dies while holding the lock
+};
+
+// What each buyer ended with, written by the buyer into shared memory.
+enum class Outcome : unsigned char { Unknown = 0, Bought, SoldOut };
+
+void buyer(const TicketOptions& o, const Context& ctx, const mp::TicketDb& db, mp::Lock& lock,
+           Outcome* outcome, int index) {
+  Rng rng = ctx.rng(static_cast<std::uint64_t>(index));
+  const double search_delay = rng.uniform(0.0, o.search_max);
+  const double buy_delay = rng.uniform(o.buy_min, o.buy_max);
+
+  ctx.sleep(search_delay);
+  ctx.emit("ticket.search", {{"count", db.read_count()}});
+
+  std::unique_lock<mp::Lock> guard(lock, std::defer_lock);
+  if (o.lock) {
+    guard.lock();
+    if (lock.recovered_from() != 0) ctx.emit("ticket.recovered", {{"dead", lock.recovered_from()}});
+    ctx.emit("ticket.lock_acquired");
+  }
+  const std::int64_t count = db.read_count();
+  ctx.emit("ticket.read", {{"count", count}, {"delay", ctx.scaled(buy_delay)}});
+  ctx.sleep(buy_delay);  // the simulated network: others read the same count meanwhile
+  if (o.lock && index == o.crash_holder) {
+    ctx.emit("ticket.crash");
+    ::raise(SIGKILL);  // dies holding the lock; the kernel marks it owner-dead
+  }
+  if (count > 0) {
+    db.write_count(count - 1);
+    *outcome = Outcome::Bought;
+    ctx.emit("ticket.bought", {{"left", count - 1}});
+  } else {
+    *outcome = Outcome::SoldOut;
+    ctx.emit("ticket.sold_out");
+  }
+}
+
+Summary run_ticket(const TicketOptions& o, Context& ctx) {
+  if (o.buy_min > o.buy_max) throw UsageError("--buy-min (" + std::to_string(o.buy_min) +
+                                              ") is larger than --buy-max (" + std::to_string(o.buy_max) + ")");
+  if (o.crash_holder != 0 && !o.lock) throw UsageError("--crash-holder needs --lock (there is no holder without a lock)");
+  if (o.crash_holder > o.buyers)
+    throw UsageError("--crash-holder " + std::to_string(o.crash_holder) + " is not a buyer (there are " +
+                     std::to_string(o.buyers) + ")");
+
+  const mp::TicketDb db(o.db);
+  std::int64_t tickets = o.tickets;
+  if (o.keep) {
+    tickets = db.read_count();
+  } else {
+    db.write_count(tickets);
+  }
+  ctx.emit("ticket.setup", {{"buyers", o.buyers}, {"tickets", tickets}, {"lock", o.lock}, {"db", o.db}});
+
+  mp::Lock lock;
+  mp::SharedMapping outcomes_memory(static_cast<std::size_t>(o.buyers));
+  auto* outcomes = static_cast<Outcome*>(outcomes_memory.data());
+
+  std::vector<mp::Process> buyers;
+  buyers.reserve(static_cast<std::size_t>(o.buyers));
+  for (int i = 1; i <= o.buyers; ++i) {
+    buyers.emplace_back([&, i] { buyer(o, ctx, db, lock, &outcomes[i - 1], i); }, "Buyer-" + std::to_string(i));
+  }
+  for (auto& b : buyers) b.start();
+  int crashed = 0, failed = 0;
+  for (auto& b : buyers) {
+    b.join();
+    int code = b.exitcode().value_or(0);
+    if (code == -SIGKILL) ++crashed;
+    else if (code != 0) ++failed;
+  }
+
+  const std::int64_t remaining = db.read_count();
+  const auto sold = static_cast<std::int64_t>(std::count(outcomes, outcomes + o.buyers, Outcome::Bought));
+  const std::int64_t oversold = std::max<std::int64_t>(0, sold - tickets);
+  // Sales the db does not know about: buyers who wrote over each other.
+  const std::int64_t lost_updates = sold - (tickets - remaining);
+
+  if (oversold > 0) {
+    ctx.emit("ticket.verdict_oversold", {{"sold", sold}, {"tickets", tickets}, {"oversold", oversold}});
+  } else if (lost_updates > 0) {
+    ctx.emit("ticket.verdict_lost", {{"sold", sold}, {"recorded", tickets - remaining}, {"lost", lost_updates}});
+  } else {
+    ctx.emit("ticket.verdict_ok", {{"sold", sold}, {"buyers", o.buyers}, {"tickets", tickets}, {"remaining", remaining}});
+  }
+
+  Summary s;
+  s.figures = {{"buyers", o.buyers},     {"tickets", tickets},         {"sold", sold},
+               {"remaining", remaining}, {"oversold", oversold},       {"lost_updates", lost_updates},
+               {"lock", o.lock},         {"crashed", crashed},         {"failed", failed}};
+  s.check("buyers_finished", failed == 0, failed, 0);
+  if (o.lock) {
+    const std::int64_t able = o.buyers - crashed;
+    s.check("sold_equals_min_buyers_tickets", sold == std::min<std::int64_t>(able, tickets), sold,
+            std::min<std::int64_t>(able, tickets));
+    s.check("db_consistent", remaining == tickets - sold, remaining, tickets - sold);
+  } else {
+    s.check("race_observed", lost_updates > 0, lost_updates, "> 0");
+  }
+  return s;
+}
+
+}  // namespace
+
+RunFunction setup_ticket(CLI::App& app) {
+  auto o = std::make_shared<TicketOptions>();
+  app.add_option("--buyers", o->buyers, "number of buyer processes")->capture_default_str()->check(CLI::Range(1, 20000));
+  app.add_option("--tickets", o->tickets, "tickets in the db at start")->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_flag("--keep", o->keep, "keep the count already in the db instead of setting it to --tickets");
+  app.add_option("--db", o->db, "the JSON db file, {\"count\": N}")->capture_default_str();
+  app.add_flag("--lock", o->lock, "guard read-wait-write with a process-shared Lock");
+  app.add_option("--search-max", o->search_max, "search waits a random 0..S seconds")->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--buy-min", o->buy_min, "purchase waits at least S seconds")->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--buy-max", o->buy_max, "purchase waits at most S seconds")->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--crash-holder", o->crash_holder, "buyer K is killed while holding the lock (needs --lock)")
+      ->check(CLI::PositiveNumber);
+  return [o](Context& ctx) { return run_ticket(*o, ctx); };
+}
+
+}  // namespace mpdemo

@@ -1,0 +1,173 @@
+// mp::Process: lifecycle, exit codes, join timeouts, errors.
+#include <signal.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include "mp/deadline.hpp"
+#include "mp/errors.hpp"
+#include "mp/process.hpp"
+#include "mp/unique_fd.hpp"
+#include "support/child.hpp"
+
+using mp::Process;
+
+TEST_CASE("a target that returns gives exit code 0", "[core][process]") {
+  Process p([] {});
+  CHECK_FALSE(p.exitcode().has_value());
+  p.start();
+  CHECK(p.pid() > 0);
+  CHECK(p.join());
+  CHECK(p.exitcode() == 0);
+  CHECK_FALSE(p.is_alive());
+}
+
+TEST_CASE("SystemExit{N} gives exit code N, an exception gives 1", "[core][process]") {
+  Process a([] { throw mp::SystemExit{7}; });
+  Process b([] { throw std::runtime_error("boom"); });
+  a.start();
+  b.start();
+  a.join();
+  b.join();
+  CHECK(a.exitcode() == 7);
+  CHECK(b.exitcode() == 1);
+}
+
+TEST_CASE("exitcode is empty while running; terminate gives -SIGTERM, kill -SIGKILL", "[core][process]") {
+  auto [r, w] = mp::make_pipe();
+  int read_fd = r.get();
+  // The child blocks on a pipe that never gets data, so it is surely running.
+  auto block = [read_fd] {
+    char c;
+    while (::read(read_fd, &c, 1) != 0) {
+    }
+  };
+  Process t(block), k(block);
+  t.start();
+  k.start();
+  CHECK(t.is_alive());
+  CHECK_FALSE(t.exitcode().has_value());
+  t.terminate();
+  k.kill();
+  t.join();
+  k.join();
+  CHECK(t.exitcode() == -SIGTERM);
+  CHECK(k.exitcode() == -SIGKILL);
+  CHECK_FALSE(t.is_alive());
+}
+
+TEST_CASE("join(timeout) returns false while the child runs, true once it ended", "[core][process]") {
+  auto [r, w] = mp::make_pipe();
+  int read_fd = r.get();
+  Process p([read_fd] {
+    char c;
+    (void)::read(read_fd, &c, 1);  // returns when the parent closes the write end
+  });
+  p.start();
+  r.reset();
+  const double t0 = mp::monotonic_seconds();
+  CHECK_FALSE(p.join(0.2));
+  const double waited = mp::monotonic_seconds() - t0;
+  CHECK(waited >= 0.19);
+  CHECK(waited < 5.0);
+  CHECK(p.is_alive());
+  w.reset();  // EOF lets the child finish
+  CHECK(p.join(30.0));
+  CHECK(p.exitcode() == 0);
+}
+
+TEST_CASE("misuse is a clear error", "[core][process]") {
+  SECTION("starting twice") {
+    Process p([] {});
+    p.start();
+    CHECK_THROWS_AS(p.start(), mp::ProcessError);
+    p.join();
+  }
+  SECTION("joining a process never started") {
+    Process p([] {});
+    CHECK_THROWS_AS(p.join(), mp::ProcessError);
+    CHECK_FALSE(p.is_alive());
+  }
+  SECTION("changing daemon after start") {
+    Process p([] {});
+    p.start();
+    CHECK_THROWS_AS(p.set_daemon(true), mp::ProcessError);
+    p.join();
+  }
+}
+
+TEST_CASE("a daemon process may not start children", "[core][process]") {
+  // The daemon reports through its exit code: 3 when start() refused.
+  Process d(
+      [] {
+        Process grandchild([] {});
+        try {
+          grandchild.start();
+        } catch (const mp::ProcessError&) {
+          throw mp::SystemExit{3};
+        }
+        grandchild.join();
+      },
+      "", mp::Daemon::Yes);
+  d.start();
+  d.join();
+  CHECK(d.exitcode() == 3);
+}
+
+TEST_CASE("names follow Python: Process-N, nested Process-N:M, current_process in the child", "[core][process]") {
+  auto [r, w] = mp::make_pipe();
+  int write_fd = w.get();
+  Process p([write_fd] {
+    std::string mine = mp::current_process().name;
+    Process inner([] {});
+    std::string line = mine + " " + inner.name() + "\n";
+    mp::write_all(write_fd, line.data(), line.size());
+  });
+  p.start();
+  p.join();
+  w.reset();
+  char buf[256] = {};
+  ssize_t n = ::read(r.get(), buf, sizeof buf - 1);
+  REQUIRE(n > 0);
+  std::string got(buf, static_cast<std::size_t>(n));
+  CHECK(got == p.name() + " " + p.name() + ":1\n");
+  CHECK(p.name().rfind("Process-", 0) == 0);
+  CHECK(mp::current_process().name == "MainProcess");
+}
+
+TEST_CASE("leaving scope terminates a daemon child and joins a non-daemon one", "[core][process]") {
+  auto [r, w] = mp::make_pipe();
+  int read_fd = r.get();
+  pid_t daemon_pid = 0;
+  {
+    Process d(
+        [read_fd] {
+          char c;
+          while (::read(read_fd, &c, 1) != 0) {
+          }
+        },
+        "", mp::Daemon::Yes);
+    d.start();
+    daemon_pid = d.pid();
+  }  // would hang here if the daemon were joined instead of terminated
+  CHECK(::kill(daemon_pid, 0) != 0);  // gone and reaped
+  {
+    Process n([] { mp::sleep_for(0.05); });
+    n.start();
+  }  // joined: returns once the child has finished
+  CHECK(test::no_children_left());
+}
+
+TEST_CASE("many processes start and join", "[core][process]") {
+  auto count = GENERATE(1, 10, 200);
+  std::vector<Process> ps;
+  for (int i = 0; i < count; ++i) ps.emplace_back([i] { throw mp::SystemExit{i % 7}; });
+  for (auto& p : ps) p.start();
+  int wrong = 0;
+  for (int i = 0; i < count; ++i) {
+    ps[static_cast<std::size_t>(i)].join();
+    if (ps[static_cast<std::size_t>(i)].exitcode() != i % 7) ++wrong;
+  }
+  CHECK(wrong == 0);
+  CHECK(test::no_children_left());
+}

@@ -1,0 +1,110 @@
+#include "support/mpdemo_runner.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "mp/process.hpp"
+
+namespace test {
+
+nlohmann::json RunResult::check(const std::string& name) const {
+  if (events.empty()) return nullptr;
+  for (const auto& c : summary().value("checks", nlohmann::json::array()))
+    if (c.value("name", "") == name) return c;
+  return nullptr;
+}
+
+TempDir::TempDir() {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "mpdemo-test-XXXXXX").string();
+  if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+  path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+void TempDir::write(const std::string& name, const std::string& text) const {
+  std::ofstream(file(name)) << text;
+}
+
+std::string TempDir::read(const std::string& name) const {
+  std::ifstream in(file(name));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+RunResult run_mpdemo(const std::vector<std::string>& args, const std::string& cwd) {
+  TempDir scratch;
+  const std::string dir = cwd.empty() ? scratch.path() : cwd;
+  int out_pipe[2], err_pipe[2];
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(out_pipe[1], 1);
+    ::dup2(err_pipe[1], 2);
+    int devnull = ::open("/dev/null", O_RDONLY);
+    ::dup2(devnull, 0);
+    if (::chdir(dir.c_str()) != 0) ::_exit(127);
+    ::setenv("NO_COLOR", "1", 1);
+    std::vector<char*> argv;
+    std::string bin = MPDEMO_BINARY;
+    argv.push_back(bin.data());
+    std::vector<std::string> copy = args;
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(bin.c_str(), argv.data());
+    ::_exit(127);
+  }
+  ::close(out_pipe[1]);
+  ::close(err_pipe[1]);
+  RunResult result;
+  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+  int open_fds = 2;
+  char buf[65536];
+  while (open_fds > 0) {
+    if (::poll(fds, 2, -1) < 0) continue;
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP))) continue;
+      ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+      if (n > 0) {
+        (i == 0 ? result.out : result.err).append(buf, static_cast<std::size_t>(n));
+      } else if (n == 0) {
+        ::close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_fds;
+      }
+    }
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  result.exit_code = mp::exitcode_from_status(status);
+  return result;
+}
+
+RunResult run_json(std::vector<std::string> args, const std::string& cwd) {
+  args.push_back("--json");
+  RunResult result = run_mpdemo(args, cwd);
+  std::istringstream lines(result.out);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.empty()) continue;
+    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    INFO("stdout line: " << line);
+    CHECK_FALSE(j.is_discarded());
+    if (!j.is_discarded()) result.events.push_back(std::move(j));
+  }
+  return result;
+}
+
+}  // namespace test
