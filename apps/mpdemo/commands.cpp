@@ -98,7 +98,7 @@ std::string rerun_command(const CLI::App& sub, const GlobalOptions& g) {
     if (name.empty() || name == "help" || name == "json" || name == "no-color" || name == "quiet" || name == "seed" ||
         name == "lang")
       continue;
-    if (opt->get_type_size() == 0) {  // a flag
+    if (opt->get_expected_min() == 0) {  // a flag
       if (opt->count() > 0) cmd += " --" + name;
       continue;
     }

@@ -1,16 +1,17 @@
 // Console output for a classroom: every line carries wall time, pid and the
 // process name, in a fixed layout that reads well when projected. Colour
 // tells processes apart (on a terminal only). Lines go through one spdlog
-// logger with a bare pattern: the time shown is the event's own time, taken
+// logger with a bare pattern and a write(2) sink (see fd_output.hpp): the time shown is the event's own time, taken
 // in the process that emitted it, not the time it was rendered.
 #include <fmt/color.h>
 #include <fmt/format.h>
-#include <spdlog/sinks/stdout_sinks.h>
+#include <unistd.h>
 #include <spdlog/spdlog.h>
 
 #include <ctime>
 #include <functional>
 
+#include "fd_output.hpp"
 #include "renderer.hpp"
 
 namespace mpdemo {
@@ -35,7 +36,7 @@ class ConsoleRenderer final : public Renderer {
   ConsoleRenderer(const Catalog& catalog, ConsoleStyle style)
       : catalog_(catalog),
         style_(style),
-        logger_(std::make_shared<spdlog::logger>("console", std::make_shared<spdlog::sinks::stdout_sink_mt>())) {
+        logger_(std::make_shared<spdlog::logger>("console", std::make_shared<FdSink>(STDOUT_FILENO))) {
     logger_->set_pattern("%v");
   }
 

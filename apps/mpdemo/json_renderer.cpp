@@ -1,7 +1,8 @@
 // --json: stdout holds JSON lines only, one event per line and the summary
 // last. Diagnostics go to stderr.
-#include <cstdio>
+#include <unistd.h>
 
+#include "fd_output.hpp"
 #include "renderer.hpp"
 
 namespace mpdemo {
@@ -11,13 +12,13 @@ class JsonRenderer final : public Renderer {
  public:
   void event(const nlohmann::json& event) override { write(event); }
   void summary(const nlohmann::json& summary) override { write(summary); }
-  void flush() override { std::fflush(stdout); }
+  void flush() override {}
 
  private:
   static void write(const nlohmann::json& j) {
     std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     line += '\n';
-    std::fwrite(line.data(), 1, line.size(), stdout);
+    write_fd(STDOUT_FILENO, line);
   }
 };
 

@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio_ext.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -78,8 +79,12 @@ std::string default_name() {
 
 // Runs in the child right after fork: it is a new process now.
 void become_child(const std::string& name, bool daemon) {
+  // Bytes that another thread of the parent buffered after our fflush are
+  // the parent's to write; flushed here they would appear twice.
+  ::__fpurge(stdout);
+  ::__fpurge(stderr);
   auto& s = state();
-  s.identity.push_back(s.children_started);
+  s.identity.push_back(s.children_started + 1);  // the parent counts this child after fork returns
   s.children_started = 0;
   s.self = ProcessInfo{name, ::getpid(), daemon};
   s.children.clear();  // the parent's children are not ours to reap

@@ -58,8 +58,9 @@ TEST_CASE("exitcode is empty while running; terminate gives -SIGTERM, kill -SIGK
 
 TEST_CASE("join(timeout) returns false while the child runs, true once it ended", "[core][process]") {
   auto [r, w] = mp::make_pipe();
-  int read_fd = r.get();
-  Process p([read_fd] {
+  int read_fd = r.get(), write_fd = w.get();
+  Process p([read_fd, write_fd] {
+    ::close(write_fd);  // close our copy of the write end, or EOF could never come
     char c;
     (void)::read(read_fd, &c, 1);  // returns when the parent closes the write end
   });
