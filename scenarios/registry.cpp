@@ -9,9 +9,65 @@
 namespace mpdemo {
 namespace {
 
+// name, summary, example, verify runs (';'-separated argument sets), setup
 const ScenarioEntry kScenarios[] = {
+    // Process basics
+    {"spawn", "start children two ways: a function target, and a Process subclass overriding run()",
+     "mpdemo spawn", "", nullptr},
+    {"pid", "pid and ppid of the main process and its children", "mpdemo pid --children 3", "", nullptr},
+    {"isolation", "a global changed in a child stays unchanged in the parent (copy-on-write, same address)",
+     "mpdemo isolation", "", nullptr},
+    {"join-timing", "start-all-then-join-all takes the max, start-join one by one takes the sum",
+     "mpdemo join-timing --speed 0.5", "", nullptr},
+    {"lifecycle", "name, pid, exitcode and is_alive before, during and after terminate()", "mpdemo lifecycle", "",
+     nullptr},
+    {"zombie", "a child that exited but was not waited for: state Z (<defunct>) until reaped",
+     "mpdemo zombie --count 3", "", nullptr},
+    {"orphan", "the parent exits first; the child reports its new parent (init or a subreaper)", "mpdemo orphan",
+     "", nullptr},
+    {"daemon", "a daemon child is cut off when the main process ends; a normal child runs to the end",
+     "mpdemo daemon", "", nullptr},
+    {"fork", "fork() returns twice: 0 in the child, the child's pid in the parent", "mpdemo fork", "", nullptr},
+    {"threads-vs-processes", "creation cost, crash isolation and CPU scaling of threads vs processes",
+     "mpdemo threads-vs-processes --count 50", "", nullptr},
+    {"states", "children that compute, sleep and block, sampled from the process table (R/S/D/Z)",
+     "mpdemo states", "", nullptr},
+    // Synchronisation
+    {"print-lock", "three tasks print start/done: interleaved, serial with --join, serial in lock order with --lock",
+     "mpdemo print-lock --lock", "", nullptr},
     {"ticket", "many buyers race for the last ticket in a JSON db, with and without a lock",
      "mpdemo ticket --buyers 5 --lock", "--lock; ; --lock --buyers 12 --tickets 5", setup_ticket},
+    {"file-append", "ten processes append to one file, each reporting its cursor position",
+     "mpdemo file-append --writers 10", "", nullptr},
+    {"semaphore", "a KTV with 4 rooms and 13 singers: never more than 4 inside", "mpdemo semaphore", "", nullptr},
+    {"event", "a traffic light: cars wait on red, go on green; a police car passes on a timeout",
+     "mpdemo event --cars 10", "", nullptr},
+    {"manager", "a dict in a Manager server process, decremented by 100 processes with and without a lock",
+     "mpdemo manager --lock", "", nullptr},
+    {"value-array", "a shared double and int array, and a shared counter with and without its lock",
+     "mpdemo value-array", "", nullptr},
+    {"rlock", "a Lock acquired twice deadlocks (seen with a timeout); an RLock may be re-acquired; a Condition",
+     "mpdemo rlock", "", nullptr},
+    // Communication
+    {"queue", "Queue(3): put blocks when full, put_nowait raises Full, get(timeout) raises Empty",
+     "mpdemo queue", "", nullptr},
+    {"flash-sale", "100 buyers put_nowait their pid into a Queue(10): ten winners, ranked", "mpdemo flash-sale",
+     "", nullptr},
+    {"queue-crowd", "10 writers and 10 readers through a Queue(3): every message read once",
+     "mpdemo queue-crowd", "", nullptr},
+    {"pipe", "a parent sends 100 items through a Pipe; the child reads until EOF", "mpdemo pipe", "", nullptr},
+    {"baozi", "producers and consumers of buns through a queue, a pipe or a JoinableQueue",
+     "mpdemo baozi --via joinable --producers 2 --consumers 2", "", nullptr},
+    // Pools
+    {"pool", "Pool(5).map over 100 tasks vs 100 processes; apply vs apply_async; callbacks in the main process",
+     "mpdemo pool", "", nullptr},
+    {"echo-server", "an upper-casing TCP echo server on 127.0.0.1: a process per connection, or a Pool(4)",
+     "mpdemo echo-server --mode pool", "", nullptr},
+    {"crawler", "a Pool fetches pages from a local HTTP server; a callback parses them in the main process",
+     "mpdemo crawler", "", nullptr},
+    // Beyond the tutorials
+    {"scheduler", "FCFS, SJF, RR and MLFQ scheduling simulated tick by tick, with an answer mode",
+     "mpdemo scheduler --policy rr --jobs 3", "", nullptr},
 };
 
 }  // namespace
@@ -20,7 +76,7 @@ std::span<const ScenarioEntry> scenario_table() { return kScenarios; }
 
 const ScenarioEntry* find_scenario(std::string_view name) {
   for (const auto& s : kScenarios)
-    if (name == s.name) return &s;
+    if (s.setup && name == s.name) return &s;
   return nullptr;
 }
 

@@ -5,11 +5,16 @@
 namespace mpdemo {
 namespace {
 
+// Merges every messages/<lang>/*.json (one file per scenario, plus common).
 nlohmann::json load(const std::string& lang) {
-  auto data = mpdata::find("messages/" + lang + ".json");
-  if (!data) return nlohmann::json::object();
-  auto j = nlohmann::json::parse(*data, nullptr, false);
-  return j.is_object() ? j : nlohmann::json::object();
+  nlohmann::json merged = nlohmann::json::object();
+  const std::string prefix = "messages/" + lang + "/";
+  for (std::string_view path : mpdata::paths()) {
+    if (path.substr(0, prefix.size()) != prefix) continue;
+    auto j = nlohmann::json::parse(*mpdata::find(path), nullptr, false);
+    if (j.is_object()) merged.update(j);
+  }
+  return merged;
 }
 
 std::string value_text(const nlohmann::json& v) {

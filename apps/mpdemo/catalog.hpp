@@ -1,4 +1,4 @@
-// Message catalogues (data/messages/<lang>.json): key -> text with {field}
+// Message catalogues (data/messages/<lang>/*.json, one file per scenario): key -> text with {field}
 // placeholders filled from an event's fields. A key missing in the chosen
 // language falls back to English, then to the key itself, so a missing
 // translation shows up as a readable key, never as a crash.

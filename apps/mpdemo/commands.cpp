@@ -32,6 +32,7 @@ std::string lang_of(const GlobalOptions& g) { return g.lang.empty() ? language_f
 int list_scenarios(const GlobalOptions& g) {
   const Catalog catalog(lang_of(g));
   for (const auto& s : scenario_table()) {
+    if (!s.setup) continue;
     std::string key = std::string("summary.") + s.name;
     std::string line = lang_of(g) == "zh" && catalog.has(key) ? catalog.text(key) : s.summary;
     std::printf("  %-22s %s\n", s.name, line.c_str());
@@ -82,6 +83,7 @@ std::string did_you_mean(const std::string& name) {
   std::string best;
   std::size_t best_distance = 3;  // further than two edits is not a typo
   for (const auto& s : scenario_table()) {
+    if (!s.setup) continue;
     std::size_t d = edit_distance(name, s.name);
     if (d < best_distance) {
       best_distance = d;

@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   std::map<std::string, RunFunction> runs;
   std::map<std::string, CLI::App*> subcommands;
   for (const auto& entry : scenario_table()) {
+    if (!entry.setup) continue;
     CLI::App* sub = app.add_subcommand(entry.name, entry.summary);
     sub->footer(std::string("Example:\n  ") + entry.example + "\nSee also: mpdemo explain " + entry.name);
     add_global_options(*sub, globals);
@@ -59,6 +60,7 @@ int main(int argc, char** argv) {
   }
 
   for (const auto& entry : scenario_table()) {
+    if (!entry.setup) continue;
     CLI::App* sub = subcommands[entry.name];
     if (sub->parsed()) return run_scenario(entry, runs[entry.name], globals, rerun_command(*sub, globals));
   }
