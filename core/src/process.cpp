@@ -114,6 +114,21 @@ int open_pidfd(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pi
 
 const ProcessInfo& current_process() noexcept { return state().self; }
 
+pid_t fork_raw(const std::string& name) {
+  auto& s = state();
+  if (s.self.daemon) throw ProcessError("daemon process '" + s.self.name + "' may not start children");
+  std::fflush(nullptr);
+  run_before_fork();
+  pid_t pid = ::fork();
+  if (pid < 0) throw_os_error("fork");
+  if (pid == 0) {
+    become_child(name, false);
+  } else {
+    ++s.children_started;
+  }
+  return pid;
+}
+
 int exitcode_from_status(int status) noexcept {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return -WTERMSIG(status);

@@ -109,6 +109,14 @@ class Process {
   bool reaped_ = false;        // waited for (by us, or by the kernel under SIGCHLD=SIG_IGN)
 };
 
+// Python's os.fork(), for scenarios that show fork itself: forks with the same
+// child set-up as Process::start (buffers flushed first, signal dispositions
+// reset, hooks run, current_process() renamed to `name`) and returns twice:
+// 0 in the child, the child's pid in the parent. The child must leave with
+// _exit(); the parent must reap the child itself (waitpid): it is not a
+// Process and is not joined at scope exit.
+pid_t fork_raw(const std::string& name);
+
 // Children started by this process that have not been reaped yet (Python's
 // active_children(), without the reaping side effect).
 std::vector<pid_t> active_children();
