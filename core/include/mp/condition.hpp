@@ -69,9 +69,13 @@ class Condition {
 
   // Python's wait_for: waits until predicate() is true (checked first, and
   // after each wake-up, always under the lock) or the timeout runs out;
-  // returns the predicate's last value. Caller must hold the lock.
+  // returns the predicate's last value. Caller must hold the lock; this is
+  // checked up front even when no wait is needed (stricter than Python, which
+  // only notices when it actually waits), since the predicate reads state
+  // that the lock guards.
   template <class Pred>
   bool wait_for(Pred predicate, Timeout timeout = std::nullopt) {
+    require_lock("wait_for");
     bool result = static_cast<bool>(predicate());
     Deadline deadline(timeout);
     while (!result) {

@@ -1,0 +1,64 @@
+// Helpers for the tests of the synchronisation primitives: waiting for
+// children or for a condition with a deadline, so a bug fails a test instead
+// of hanging it.
+#pragma once
+
+#include <signal.h>
+#include <sys/syscall.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "mp/deadline.hpp"
+#include "mp/process.hpp"
+
+namespace synctest {
+
+// Joins `p` within `timeout_s`; kills and reaps it if it is still running
+// then. True when it ended by itself.
+inline bool join_one(mp::Process& p, mp::Timeout timeout_s = 60.0) {
+  if (p.join(timeout_s)) return true;
+  p.kill();
+  p.join();
+  return false;
+}
+
+// The same for several processes, within `timeout_s` in total.
+inline bool join_all(std::vector<mp::Process>& processes, double timeout_s = 60.0) {
+  mp::Deadline deadline(timeout_s);
+  bool all_ended = true;
+  for (auto& p : processes) all_ended = join_one(p, deadline.remaining()) && all_ended;
+  return all_ended;
+}
+
+// Polls `pred` until it holds or `timeout_s` passes; returns its last value.
+// For waiting on another process's progress, never for ordering by time.
+template <class Pred>
+bool wait_until(Pred pred, double timeout_s = 30.0) {
+  mp::Deadline deadline(timeout_s);
+  while (!pred()) {
+    if (deadline.expired()) return pred();
+    mp::sleep_for(0.001);
+  }
+  return true;
+}
+
+// True while `pid` is blocked in the futex system call: the kernel's own
+// word that a child has gone to sleep in a wait, not merely reached it.
+inline bool blocked_in_futex(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/syscall");
+  long number = -1;
+  return (in >> number) && number == SYS_futex;
+}
+
+// True once `pid` is stopped (SIGSTOP): state 'T' in /proc/<pid>/stat.
+inline bool is_stopped(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(in, line);
+  const auto paren = line.rfind(')');  // the name may hold spaces and parentheses
+  return paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'T';
+}
+
+}  // namespace synctest
