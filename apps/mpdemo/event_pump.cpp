@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <string>
 
+#include "interrupt_guard.hpp"
 #include "mp/events.hpp"
 
 namespace mpdemo {
@@ -41,7 +42,7 @@ void EventPump::pump() {
                                          buffer.begin() + static_cast<long>(nl), nullptr, false);
       if (event.is_discarded()) continue;
       if (event.value("kind", "") == kEndKind) return;
-      renderer_.event(event);
+      if (!interrupted()) renderer_.event(event);
     }
     buffer.erase(0, start);
   }

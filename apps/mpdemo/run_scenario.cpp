@@ -9,6 +9,7 @@
 
 #include "catalog.hpp"
 #include "event_pump.hpp"
+#include "interrupt_guard.hpp"
 #include "mp/deadline.hpp"
 #include "mp/events.hpp"
 #include "mp/fork_hooks.hpp"
@@ -55,6 +56,7 @@ int run_scenario(const ScenarioEntry& entry, const RunFunction& run, const Globa
       options.json ? make_json_renderer()
                    : make_console_renderer(catalog, ConsoleStyle{use_color(options), options.quiet, wall_seconds()});
 
+  InterruptGuard interrupts;  // Ctrl-C ends the children with us
   mp::events::Channel channel;
   mp::events::install(channel.write_fd(), start);
   mp::set_owner_death_handler(report_owner_death);
@@ -81,6 +83,7 @@ int run_scenario(const ScenarioEntry& entry, const RunFunction& run, const Globa
   }
   pump.finish();
   mp::events::uninstall();
+  if (interrupted()) return 130;  // being torn down: the signal ends us in a moment
   renderer->summary(summary_json(entry.name, summary, seed, options.speed, mp::monotonic_seconds() - start));
   renderer->flush();
   return summary.ok() ? 0 : 1;
