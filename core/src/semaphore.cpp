@@ -29,14 +29,15 @@ bool try_take(std::uint32_t& count) noexcept {
 
 }  // namespace
 
-Semaphore::Semaphore(int value) : Semaphore(value, 0) {}
+Semaphore::Semaphore(int value) : Semaphore(value, Bound::None) {}
 
-Semaphore::Semaphore(int value, int max_value) {
+Semaphore::Semaphore(int value, Bound bound) {
   state_->count = static_cast<std::uint32_t>(checked_initial(value));
-  state_->max = static_cast<std::uint32_t>(max_value);
+  state_->bounded = bound == Bound::Initial;
+  state_->max = state_->count;
 }
 
-BoundedSemaphore::BoundedSemaphore(int value) : Semaphore(value, checked_initial(value)) {}
+BoundedSemaphore::BoundedSemaphore(int value) : Semaphore(value, Bound::Initial) {}
 
 bool Semaphore::acquire(bool block, Timeout timeout) {
   auto& st = *state_;
@@ -61,7 +62,7 @@ void Semaphore::release() {
   Word count(st.count);
   std::uint32_t now = count.load();
   for (;;) {
-    if (st.max != 0 && now >= st.max)
+    if (st.bounded && now >= st.max)
       throw ValueError("semaphore released too many times (bound " + std::to_string(st.max) + ")");
     if (now >= static_cast<std::uint32_t>(INT_MAX)) throw ValueError("semaphore value would exceed INT_MAX");
     if (count.compare_exchange_weak(now, now + 1)) break;

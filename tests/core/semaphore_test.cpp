@@ -51,6 +51,9 @@ TEST_CASE("a BoundedSemaphore refuses a release above its initial value", "[core
   CHECK_THROWS_AS(sem.release(), mp::ValueError);
   CHECK(sem.get_value() == 2);
   CHECK_THROWS_AS(mp::BoundedSemaphore(-3), mp::ValueError);
+  mp::BoundedSemaphore none(0);
+  CHECK_THROWS_AS(none.release(), mp::ValueError);
+  CHECK(none.get_value() == 0);
 }
 
 TEST_CASE("a Semaphore never lets more processes in than its value", "[core][semaphore]") {

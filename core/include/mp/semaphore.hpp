@@ -28,7 +28,8 @@ namespace detail {
 struct SemaphoreState {
   std::uint32_t count = 0;    // units free now: the futex word
   std::uint32_t waiters = 0;  // processes sleeping in acquire, to skip needless wake-ups
-  std::uint32_t max = 0;      // bound on count for BoundedSemaphore; 0 = unbounded
+  std::uint32_t bounded = 0;  // 1 for a BoundedSemaphore
+  std::uint32_t max = 0;      // bound on count when bounded
 };
 }  // namespace detail
 
@@ -55,7 +56,8 @@ class Semaphore {
   void unlock() { release(); }
 
  protected:
-  Semaphore(int value, int max_value);
+  enum class Bound { None, Initial };  // Initial: count may not exceed the initial value
+  Semaphore(int value, Bound bound);
 
  private:
   Shared<detail::SemaphoreState> state_;
