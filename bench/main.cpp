@@ -1,5 +1,6 @@
 // mpbench: mpcore doing the work of ../shared/peer/py_baseline.py.
 //   mpbench [case ...]      (default: all cases, in the baseline's order)
+//   mpbench --list          (the case names)
 // Prints one JSON line per case, with the baseline's keys in its order:
 //   {"case": ..., "n": ..., "seconds": ..., "per_s": ...}
 #include <cmath>
@@ -7,9 +8,11 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "cases.hpp"
 #include "mp/deadline.hpp"
+#include "ipc_cases.hpp"
 #include "process_cases.hpp"
 
 namespace bench {
@@ -18,6 +21,8 @@ double now() { return mp::monotonic_seconds(); }
 
 std::span<const Case> cases() {
   static const Case table[] = {
+      {"queue_throughput", 100000, queue_throughput},
+      {"pipe_throughput", 100000, pipe_throughput},
       {"spawn_join", 500, spawn_join},
       {"lock_counter", 4 * 20000, lock_counter},
       {"ticket_race", 200, ticket_race},
@@ -28,6 +33,10 @@ std::span<const Case> cases() {
 }  // namespace bench
 
 int main(int argc, char** argv) {
+  if (argc == 2 && std::strcmp(argv[1], "--list") == 0) {
+    for (const auto& c : bench::cases()) std::printf("%s\n", c.name);
+    return 0;
+  }
   std::vector<const bench::Case*> chosen;
   for (int i = 1; i < argc; ++i) {
     const bench::Case* found = nullptr;

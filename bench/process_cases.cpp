@@ -10,7 +10,7 @@
 #include "cases.hpp"
 #include "mp/lock.hpp"
 #include "mp/process.hpp"
-#include "mp/shared_memory.hpp"
+#include "mp/value.hpp"
 #include "mp/ticket_db.hpp"
 #include "process_cases.hpp"
 
@@ -28,7 +28,7 @@ double spawn_join(std::int64_t n) {
 
 double lock_counter(std::int64_t n) {
   // Python: Value('q', 0, lock=False) guarded by a separate Lock, 4 processes.
-  mp::Shared<std::int64_t> value(0);
+  mp::Value<std::int64_t> value(0, mp::Locking::Off);
   mp::Lock lock;
   const std::int64_t k = n / 4;
   const double t = now();
@@ -37,13 +37,13 @@ double lock_counter(std::int64_t n) {
     ps.emplace_back([&] {
       for (std::int64_t j = 0; j < k; ++j) {
         std::lock_guard guard(lock);
-        *value += 1;
+        value.raw() += 1;
       }
     });
   for (auto& p : ps) p.start();
   for (auto& p : ps) p.join();
   const double dt = now() - t;
-  if (*value != n) throw std::runtime_error("lock_counter: counted " + std::to_string(*value));
+  if (value.value() != n) throw std::runtime_error("lock_counter: counted " + std::to_string(value.value()));
   return dt;
 }
 
