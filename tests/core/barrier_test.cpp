@@ -163,7 +163,7 @@ TEST_CASE("reset() turns waiters away and leaves the Barrier usable", "[core][ba
   CHECK_FALSE(barrier.broken());
 }
 
-TEST_CASE("an action that throws breaks the Barrier; the error reaches its caller", "[core][barrier]") {
+TEST_CASE("an action that throws breaks the Barrier and reaches its caller", "[core][barrier]") {
   mp::Barrier barrier(2, [] { throw std::runtime_error("action failed"); });
   // Exit code 0: the other party got BrokenBarrierError.
   mp::Process other([&barrier] {

@@ -8,9 +8,10 @@
 //
 // wait() frees the lock (all levels of an RLock held recursively), sleeps
 // until notified or the timeout runs out, and takes the lock back at the
-// same depth before returning. notify(n) wakes exactly min(n, waiting)
-// waiters, each woken waiter's wait() returning true; a process that starts
-// waiting after a notify() cannot take a wake-up meant for earlier waiters.
+// same depth before returning. notify(n) wakes exactly min(n, w) waiters,
+// w being those waiting and not yet notified; each woken wait() returns
+// true. A process that starts waiting after a notify() cannot take the
+// wake-ups it handed out (only a later notify() counts the newcomer in).
 // Waiting or notifying without holding the lock is a StateError (Python:
 // AssertionError). Spurious wake-ups never reach the caller: wait() returns
 // false only on timeout.
