@@ -1,0 +1,149 @@
+// Proxies for the objects a Manager's server holds: Python's DictProxy,
+// ListProxy and NamespaceProxy (multiprocessing.managers).
+//
+// A proxy is only an address and an object id; the value lives in the server
+// process. Every method is one request and one reply, served one at a time
+// by the server, so each method on its own is atomic. A sequence of methods is
+// not: `d.set(k, d.get(k).get<int>() - 1)` is Python's `d[k] -= 1` and loses
+// updates when processes race, unless they hold an mp::Lock around it.
+//
+// Proxies are cheap to copy. One made before fork() works in the child: each
+// process (and each thread of it) opens its own connection to the server on
+// its first call. A proxy does not keep its server alive: once the manager
+// has shut down (or the server died), every call throws RemoteError.
+//
+// Values are nlohmann::json; dict keys and attribute names are strings.
+// Indices follow Python: negative ones count from the end.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "mp/errors.hpp"
+
+namespace mp {
+
+// Python's KeyError: a dict has no such key.
+class KeyError : public Error { using Error::Error; };
+// Python's IndexError: a list index out of range, or pop from an empty list.
+class IndexError : public Error { using Error::Error; };
+// Python's AttributeError: a Namespace has no such attribute.
+class AttributeError : public Error { using Error::Error; };
+
+namespace detail::manager {
+enum class Op : std::uint8_t;
+enum class Kind : std::uint8_t;
+}  // namespace detail::manager
+
+class Manager;
+
+// What every proxy holds: where the server is and which object it means.
+class BaseProxy {
+ public:
+  // The manager's address (an abstract Unix socket name) and the object id.
+  const std::string& address() const noexcept { return address_; }
+  std::uint32_t id() const noexcept { return id_; }
+
+ protected:
+  BaseProxy(std::string address, std::uint32_t id) : address_(std::move(address)), id_(id) {}
+  nlohmann::json call(detail::manager::Op op, nlohmann::json args = nlohmann::json::array()) const;
+
+ private:
+  std::string address_;
+  std::uint32_t id_;
+};
+
+// A dict in the server. Keys keep insertion order, as in Python.
+class DictProxy : public BaseProxy {
+ public:
+  // d[key]; throws KeyError.
+  nlohmann::json get(const std::string& key) const;
+  // d.get(key, default)
+  nlohmann::json get(const std::string& key, nlohmann::json default_value) const;
+  // d[key] = value
+  void set(const std::string& key, nlohmann::json value) const;
+  // key in d
+  bool contains(const std::string& key) const;
+  // del d[key]; throws KeyError.
+  void erase(const std::string& key) const;
+  // len(d)
+  std::size_t size() const;
+  // list(d.keys()), list(d.items()): snapshots in insertion order.
+  std::vector<std::string> keys() const;
+  std::vector<std::pair<std::string, nlohmann::json>> items() const;
+  // d.copy() as a JSON object (whose keys nlohmann::json sorts; use keys()
+  // or items() for Python's order).
+  nlohmann::json copy() const;
+  // d.update(mapping); throws ValueError unless `mapping` is a JSON object.
+  void update(nlohmann::json mapping) const;
+  // d.pop(key) (throws KeyError), d.pop(key, default)
+  nlohmann::json pop(const std::string& key) const;
+  nlohmann::json pop(const std::string& key, nlohmann::json default_value) const;
+  // d.setdefault(key, default): the value now stored under key.
+  nlohmann::json setdefault(const std::string& key, nlohmann::json default_value) const;
+  // d.clear()
+  void clear() const;
+
+ private:
+  friend class Manager;  // the only maker of proxies
+  DictProxy(std::string address, std::uint32_t id) : BaseProxy(std::move(address), id) {}
+};
+
+// A list in the server.
+class ListProxy : public BaseProxy {
+ public:
+  // l.append(value), l.extend(values); extend throws ValueError unless
+  // `values` is a JSON array.
+  void append(nlohmann::json value) const;
+  void extend(nlohmann::json values) const;
+  // l[index], l[index] = value, del l[index]; throw IndexError.
+  nlohmann::json get(std::ptrdiff_t index) const;
+  void set(std::ptrdiff_t index, nlohmann::json value) const;
+  void erase(std::ptrdiff_t index) const;
+  // l.insert(index, value): an index past either end means that end.
+  void insert(std::ptrdiff_t index, nlohmann::json value) const;
+  // l.pop(index=-1); throws IndexError.
+  nlohmann::json pop(std::ptrdiff_t index = -1) const;
+  // l.remove(value), l.index(value): throw ValueError when absent.
+  void remove(const nlohmann::json& value) const;
+  std::size_t index(const nlohmann::json& value) const;
+  // l.count(value), len(l)
+  std::size_t count(const nlohmann::json& value) const;
+  std::size_t size() const;
+  // l[:] as a JSON array (a snapshot).
+  nlohmann::json copy() const;
+  // l.clear()
+  void clear() const;
+
+ private:
+  friend class Manager;  // the only maker of proxies
+  ListProxy(std::string address, std::uint32_t id) : BaseProxy(std::move(address), id) {}
+};
+
+// Python's Namespace: named attributes in the server.
+class NamespaceProxy : public BaseProxy {
+ public:
+  // ns.name; throws AttributeError.
+  nlohmann::json get(const std::string& name) const;
+  // getattr(ns, name, default)
+  nlohmann::json get(const std::string& name, nlohmann::json default_value) const;
+  // ns.name = value
+  void set(const std::string& name, nlohmann::json value) const;
+  // del ns.name; throws AttributeError.
+  void erase(const std::string& name) const;
+  // hasattr(ns, name)
+  bool contains(const std::string& name) const;
+  // vars(ns) as a JSON object (a snapshot).
+  nlohmann::json copy() const;
+
+ private:
+  friend class Manager;  // the only maker of proxies
+  NamespaceProxy(std::string address, std::uint32_t id) : BaseProxy(std::move(address), id) {}
+};
+
+}  // namespace mp

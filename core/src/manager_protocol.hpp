@@ -1,0 +1,102 @@
+// The wire protocol between manager proxies and the manager's server process
+// (private to mpcore). One request, one reply, on a connection that belongs
+// to one thread of one process:
+//
+//   request: (object id, Op, args)   args is a JSON array, the method's arguments
+//   reply:   (Status, value)         value is the result, or the error message
+//
+// Object id 0 is the server itself (Create, Shutdown); objects get ids from 1.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <tuple>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "mp/unique_fd.hpp"
+
+namespace mp::detail::manager {
+
+using ObjectId = std::uint32_t;
+inline constexpr ObjectId kServer = 0;
+
+// What a request asks for. Grouped by the kind of object it applies to; the
+// server checks that the object is of that kind.
+enum class Op : std::uint8_t {
+  // server
+  Create,    // [kind, initial] -> id
+  Shutdown,  // [] -> null; the server stops once the reply is sent
+  // dict (Python's dict through a DictProxy)
+  DictGet,         // [key] -> value, KeyError
+  DictGetOr,       // [key, default] -> value or default
+  DictSet,         // [key, value]
+  DictContains,    // [key] -> bool
+  DictErase,       // [key], KeyError
+  DictSize,        // [] -> int
+  DictKeys,        // [] -> [key...] in insertion order
+  DictItems,       // [] -> [[key, value]...] in insertion order
+  DictCopy,        // [] -> object
+  DictUpdate,      // [object]
+  DictPop,         // [key] -> value, KeyError
+  DictPopOr,       // [key, default] -> value or default
+  DictSetDefault,  // [key, default] -> value now stored
+  DictClear,       // []
+  // list
+  ListAppend,  // [value]
+  ListExtend,  // [array]
+  ListGet,     // [index] -> value, IndexError
+  ListSet,     // [index, value], IndexError
+  ListErase,   // [index], IndexError (Python's del l[i])
+  ListInsert,  // [index, value]
+  ListPop,     // [index] -> value, IndexError
+  ListRemove,  // [value], ValueError
+  ListIndex,   // [value] -> int, ValueError
+  ListCount,   // [value] -> int
+  ListSize,    // [] -> int
+  ListCopy,    // [] -> array
+  ListClear,   // []
+  // Namespace
+  NsGet,       // [name] -> value, AttributeError
+  NsGetOr,     // [name, default] -> value or default
+  NsSet,       // [name, value]
+  NsErase,     // [name], AttributeError
+  NsContains,  // [name] -> bool
+  NsCopy,      // [] -> object
+};
+
+// The kinds of object a server holds (the `kind` argument of Create).
+enum class Kind : std::uint8_t { Dict, List, Namespace };
+
+// How a request ended; every status but Ok names the exception the caller
+// throws with the reply's message.
+enum class Status : std::uint8_t { Ok, KeyError, IndexError, ValueError, AttributeError, RemoteError };
+
+using Request = std::tuple<ObjectId, Op, nlohmann::json>;
+using Reply = std::pair<Status, nlohmann::json>;
+
+// A Unix stream socket in the abstract namespace (a leading NUL byte in the
+// address): no file on disk, the name vanishes with the last socket holding
+// it. Both throw OSError.
+UniqueFd listen_abstract(const std::string& name);
+UniqueFd connect_abstract(const std::string& name);
+
+// A name no other live manager on this machine has.
+std::string unique_address();
+
+// Runs in the server process (the target of the Manager's Process): serves
+// requests on `listener` until a Shutdown request or until the process
+// `manager_pid` (the one that started the server) ends.
+void serve(UniqueFd listener, pid_t manager_pid);
+
+// One request from this thread of this process, on its own connection to
+// `address` (opened on first use, and again after a fork). Throws the
+// exception the server reported, or RemoteError when the server cannot be
+// reached or goes away during the call.
+nlohmann::json call(const std::string& address, ObjectId object, Op op, nlohmann::json args);
+
+// Closes this thread's connection to `address`, if it has one.
+void drop_connection(const std::string& address) noexcept;
+
+}  // namespace mp::detail::manager

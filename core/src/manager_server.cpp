@@ -1,0 +1,235 @@
+// The manager's server process: accepts connections on an abstract Unix
+// socket and serves each on its own thread, as CPython's Server does
+// (Server.accepter, Server.serve_client). Method calls are serialised by
+// one mutex over every object.
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <unordered_set>
+
+#include "manager_objects.hpp"
+#include "manager_protocol.hpp"
+#include "mp/connection.hpp"
+#include "mp/deadline.hpp"
+#include "mp/errors.hpp"
+
+namespace mp::detail::manager {
+namespace {
+
+using nlohmann::json;
+
+// What the accepting thread and every client thread share. Held by
+// shared_ptr: it lives until the last of them is done with it.
+struct ServerState {
+  std::mutex objects_mutex;  // one method call at a time, on any object
+  ObjectTable objects;       // guarded by objects_mutex
+
+  std::mutex clients_mutex;           // guards the three fields below
+  std::unordered_set<int> client_fds;  // sockets of connected clients, to shut down at the end
+  int client_threads = 0;              // client threads still running
+  bool stopping = false;               // no new clients once set
+  std::condition_variable clients_gone;  // client_threads reached 0
+
+  UniqueFd stop_read, stop_write;  // a byte on stop_write ends the accept loop
+};
+
+sockaddr_un abstract_address(const std::string& name, socklen_t& length) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  // sun_path[0] stays '\0': the abstract namespace. The name is not
+  // NUL-terminated; its length is part of the address.
+  if (name.size() + 1 > sizeof addr.sun_path) throw ValueError("manager address too long: " + name);
+  name.copy(addr.sun_path + 1, name.size());
+  length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+  return addr;
+}
+
+UniqueFd stream_socket() {
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) throw_os_error("socket");
+  return fd;
+}
+
+// Runs one request. `stop` is set by a Shutdown request, whose reply must
+// still go out before the server stops.
+Reply handle(ServerState& server, std::string_view bytes, bool& stop) {
+  Request request;
+  try {
+    request = decode<Request>(bytes);
+  } catch (const ValueError& e) {
+    return {Status::RemoteError, std::string("manager server: bad request: ") + e.what()};
+  }
+  auto& [object, op, args] = request;
+  if (object != kServer) {
+    std::lock_guard lock(server.objects_mutex);
+    return server.objects.apply(object, op, args);
+  }
+  switch (op) {
+    case Op::Create: {
+      if (!args.is_array() || args.size() != 2 || !args[0].is_number_integer() || args[0].get<int>() < 0 ||
+          args[0].get<int>() > static_cast<int>(Kind::Namespace))
+        return {Status::RemoteError, "manager server: create needs [kind, initial]"};
+      try {
+        std::lock_guard lock(server.objects_mutex);
+        return {Status::Ok, server.objects.create(static_cast<Kind>(args[0].get<int>()), args[1])};
+      } catch (const ValueError& e) {
+        return {Status::ValueError, e.what()};
+      }
+    }
+    case Op::Shutdown:
+      stop = true;
+      return {Status::Ok, nullptr};
+    default:
+      return {Status::RemoteError, "manager server: request " + std::to_string(static_cast<int>(op)) +
+                                       " needs an object"};
+  }
+}
+
+void request_stop(ServerState& server) noexcept {
+  char byte = 's';
+  try {
+    write_all(server.stop_write.get(), &byte, 1);
+  } catch (const Error&) {
+    // The pipe is full: a stop is already pending.
+  }
+}
+
+// One client's requests, one after another, until it disconnects (or the
+// server shuts its socket down while stopping).
+void serve_client(const std::shared_ptr<ServerState>& server, Connection conn) {
+  try {
+    for (;;) {
+      std::string bytes = conn.recv_bytes();
+      bool stop = false;
+      Reply reply = handle(*server, bytes, stop);
+      conn.send(reply);
+      if (stop) request_stop(*server);
+    }
+  } catch (const std::exception&) {
+    // EOFError: the client closed its end or exited. OSError: it vanished
+    // while we replied. Either way this client is done; others are not.
+  }
+  std::lock_guard lock(server->clients_mutex);
+  server->client_fds.erase(conn.fileno());
+  conn.close();  // under the lock, so the stopping server never shuts down a reused fd number
+  if (--server->client_threads == 0) server->clients_gone.notify_all();
+}
+
+void start_client_thread(const std::shared_ptr<ServerState>& server, UniqueFd fd) {
+  std::lock_guard lock(server->clients_mutex);
+  if (server->stopping) return;  // fd closes: the client sees EOF
+  int raw = fd.get();
+  server->client_fds.insert(raw);
+  ++server->client_threads;
+  try {
+    std::thread(serve_client, server, Connection(std::move(fd), true, true, Connection::Kind::Socket)).detach();
+  } catch (...) {
+    server->client_fds.erase(raw);
+    --server->client_threads;
+    throw;
+  }
+}
+
+// Disconnects every client and waits (a little) for their threads to end.
+void disconnect_clients(ServerState& server) {
+  std::unique_lock lock(server.clients_mutex);
+  server.stopping = true;
+  // A thread blocked in recv() wakes with EOF; one in the middle of a call
+  // finishes it, fails to reply, and ends.
+  for (int fd : server.client_fds) ::shutdown(fd, SHUT_RDWR);
+  server.clients_gone.wait_for(lock, std::chrono::seconds(2), [&] { return server.client_threads == 0; });
+}
+
+bool accept_error_is_transient(int err) {
+  // The client gave up before we took it, or we are out of fds or memory
+  // for a moment: keep serving the others.
+  return err == EINTR || err == ECONNABORTED || err == EAGAIN || err == EMFILE || err == ENFILE ||
+         err == ENOBUFS || err == ENOMEM || err == EPROTO;
+}
+
+}  // namespace
+
+UniqueFd listen_abstract(const std::string& name) {
+  UniqueFd fd = stream_socket();
+  socklen_t length;
+  sockaddr_un addr = abstract_address(name, length);
+  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), length) != 0)
+    throw_os_error("bind(manager socket '" + name + "')");
+  if (::listen(fd.get(), SOMAXCONN) != 0) throw_os_error("listen(manager socket '" + name + "')");
+  return fd;
+}
+
+UniqueFd connect_abstract(const std::string& name) {
+  UniqueFd fd = stream_socket();
+  socklen_t length;
+  sockaddr_un addr = abstract_address(name, length);
+  while (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), length) != 0) {
+    // Interrupted: the connection may still complete; a retry reports EISCONN then.
+    if (errno == EINTR) continue;
+    if (errno == EISCONN) break;
+    throw_os_error("connect(manager socket '" + name + "')");
+  }
+  return fd;
+}
+
+std::string unique_address() {
+  static std::atomic<unsigned> counter{0};
+  // pid and counter make it unique among live managers; the random part
+  // keeps a name from being guessed or reused by a stale client.
+  std::random_device random;
+  return "mpdemo-manager-" + std::to_string(::getpid()) + "-" + std::to_string(++counter) + "-" +
+         std::to_string(random());
+}
+
+void serve(UniqueFd listener, pid_t manager_pid) {
+  // Ctrl-C reaches the whole foreground process group; the manager process
+  // decides when its server ends (CPython does the same, bpo-36368).
+  ::signal(SIGINT, SIG_IGN);
+
+  // Watch the process that started us, so that the server ends with it
+  // even when it dies without a shutdown (SIGKILL). -1 on an old kernel:
+  // then getppid() is checked once a second.
+  UniqueFd manager(static_cast<int>(::syscall(SYS_pidfd_open, manager_pid, 0)));
+  if (::getppid() != manager_pid) return;  // it died before we could watch it
+
+  auto server = std::make_shared<ServerState>();
+  std::tie(server->stop_read, server->stop_write) = make_pipe();
+
+  for (;;) {
+    pollfd fds[3] = {{listener.get(), POLLIN, 0}, {server->stop_read.get(), POLLIN, 0}, {manager.get(), POLLIN, 0}};
+    int ready = ::poll(fds, 3, manager ? -1 : 1000);
+    if (ready < 0) {
+      if (errno == EINTR) continue;
+      throw_os_error("poll(manager server)");
+    }
+    if (fds[1].revents) break;                                      // a Shutdown request
+    if (fds[2].revents || ::getppid() != manager_pid) break;        // the manager process ended
+    if (!(fds[0].revents & POLLIN)) continue;
+    UniqueFd client(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    if (!client) {
+      if (accept_error_is_transient(errno)) {
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) sleep_for(0.01);
+        continue;
+      }
+      throw_os_error("accept(manager server)");
+    }
+    start_client_thread(server, std::move(client));
+  }
+  listener.reset();  // the name is free now: new clients are refused at once
+  disconnect_clients(*server);
+}
+
+}  // namespace mp::detail::manager
