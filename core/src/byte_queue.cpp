@@ -23,42 +23,59 @@ struct Sleepers {
   std::atomic<std::uint32_t> seq{0};
 };
 
-// The control block at the start of the mapping. Fields below `mutex` are
-// guarded by it; the atomics are atomics only so that a spinning waiter may
-// peek at them without the mutex.
-struct QueueControl {
+// The control block at the start of the mapping. Fields are guarded by
+// `mutex`; the atomics are atomics only so that a spinning waiter, or a
+// qsize() snapshot, may peek at them without it. Fields are grouped by who
+// writes them, one cache line per group: a put or get that takes the mutex
+// brings head and tail along in the same line transfer, and the producers'
+// counters do not bounce between cores with the consumers'.
+struct alignas(64) QueueControl {
   QueueControl(std::uint64_t max_items, std::uint64_t ring_capacity)
       : maxsize(max_items), capacity(ring_capacity) {}
 
+  // Touched by every put and get.
   RobustMutex mutex;
-  RobustMutex writer_role;  // held by the producer streaming an item bigger than the ring
-  RobustMutex reader_role;  // held by the consumer streaming such an item
+  std::atomic<std::uint64_t> head{0};  // bytes consumed since creation
+  std::atomic<std::uint64_t> tail{0};  // bytes written since creation
 
-  const std::uint64_t maxsize;   // 0: no limit on items
-  const std::uint64_t capacity;  // ring bytes, a power of two
-
-  alignas(64) std::atomic<std::uint64_t> head{0};  // bytes consumed since creation
-  alignas(64) std::atomic<std::uint64_t> tail{0};  // bytes written since creation
-  std::atomic<std::uint64_t> count{0};             // items put (or streaming in), not yet taken
+  // Written by producers. The streamed item, if any: only the holder of
+  // writer_role sets writer_pid; a non-zero writer_pid with writer_role
+  // free means that producer died mid-item.
+  alignas(64) std::atomic<std::uint64_t> puts{0};  // items ever begun by put()
   std::uint64_t unfinished = 0;                    // items put, not yet task_done'd
+  pid_t writer_pid = 0;                            // producer streaming the last record
+  std::uint64_t writer_start = 0;                  // where that record begins
+  std::uint64_t writer_left = 0;                   // bytes of it not yet written
+  bool writer_record_taken = false;                // a consumer has started on that record
+  bool stream_lost = false;                        // its producer died while a consumer read it
 
-  // The streamed item, if any. Only the holder of writer_role (reader_role)
-  // sets writer_pid (reader_pid); a non-zero pid with the role mutex free
-  // means that process died mid-item.
-  pid_t writer_pid = 0;               // producer streaming the last record
-  std::uint64_t writer_start = 0;     // where that record begins
-  std::uint64_t writer_left = 0;      // bytes of it not yet written
-  bool writer_record_taken = false;   // a consumer has started on that record
-  bool stream_lost = false;           // its producer died while a consumer was reading it
-  pid_t reader_pid = 0;               // consumer streaming the record at head
-  std::uint64_t reader_left = 0;      // bytes of that record not yet read
-  std::uint64_t discard = 0;          // bytes at head of a record whose consumer died: skipped
+  // Written by consumers; the same rule for reader_pid and reader_role.
+  alignas(64) std::atomic<std::uint64_t> takes{0};  // items ever taken, or dropped
+  pid_t reader_pid = 0;                             // consumer streaming the record at head
+  std::uint64_t reader_left = 0;                    // bytes of that record not yet read
+  std::uint64_t discard = 0;                        // bytes at head of a record whose consumer died: skipped
 
-  Sleepers getters;  // waiting for data (tail moves)
-  Sleepers putters;  // waiting for room (head moves)
-  Sleepers joiners;  // waiting for unfinished == 0
+  // Read by everyone, written only around sleeps.
+  alignas(64) const std::uint64_t maxsize;  // 0: no limit on items
+  const std::uint64_t capacity;             // ring bytes, a power of two
+  Sleepers getters;                         // waiting for data (tail moves)
+  Sleepers putters;                         // waiting for room (head moves)
+  Sleepers joiners;                         // waiting for unfinished == 0
+
+  alignas(64) RobustMutex writer_role;  // held by the producer streaming an item bigger than the ring
+  RobustMutex reader_role;              // held by the consumer streaming such an item
+
+  // Items in the queue (put begun, not taken). Exact under the mutex; as a
+  // snapshot without it, never negative (takes is read first, and puts only
+  // grows past it).
+  std::uint64_t count() const noexcept {
+    const std::uint64_t taken = takes.load(std::memory_order_relaxed);
+    const std::uint64_t put = puts.load(std::memory_order_relaxed);
+    return put >= taken ? put - taken : 0;
+  }
 };
 
+static_assert(sizeof(RobustMutex) + 2 * sizeof(std::uint64_t) <= 64, "mutex, head and tail share one cache line");
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free, "the queue needs address-free 64-bit atomics");
 static_assert(std::atomic<std::uint32_t>::is_always_lock_free, "futex words must be plain 32-bit words");
 
@@ -71,12 +88,19 @@ constexpr const char* kKind = "Queue";  // names the queue's mutex in owner-deat
 // Spins this many times watching head/tail before sleeping in the kernel: a
 // partner on another core usually moves them within a few microseconds,
 // and a spin is far cheaper than a futex sleep plus the partner's wake-up.
-constexpr int kSpins = 2000;
+constexpr int kSpins = 400;
 
 inline void cpu_relax() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
 #endif
+}
+
+// Changes a counter that only the mutex holder writes: a plain load and
+// store, no locked read-modify-write (the atomic is for lock-free readers).
+inline void bump(std::atomic<std::uint64_t>& counter, int delta) noexcept {
+  counter.store(counter.load(std::memory_order_relaxed) + static_cast<std::uint64_t>(delta),
+                std::memory_order_relaxed);
 }
 
 std::uint32_t* futex_word(std::atomic<std::uint32_t>& word) noexcept {
@@ -201,7 +225,7 @@ void recover_dead_writer(QueueControl& c, Held& held) {
     if (!c.writer_record_taken) {
       // Nobody started on it: drop the partial record as if never put.
       c.tail.store(c.writer_start, std::memory_order_relaxed);
-      c.count.fetch_sub(1, std::memory_order_relaxed);
+      bump(c.takes, +1);
     } else if (c.reader_pid != 0) {
       c.stream_lost = true;  // its consumer throws once it has read what exists
       held.wake(c.getters);
@@ -341,12 +365,12 @@ bool ByteQueue::put(std::string_view item, bool block, Timeout timeout) {
       }
       const std::uint64_t tail = c.tail.load(std::memory_order_relaxed);
       const std::uint64_t used = tail - c.head.load(std::memory_order_relaxed);
-      const bool slot = c.maxsize == 0 || c.count.load(std::memory_order_relaxed) < c.maxsize;
+      const bool slot = c.maxsize == 0 || c.count() < c.maxsize;
       if (slot && c.capacity - used >= record) {
         ring_write(r, c.capacity, tail, reinterpret_cast<const char*>(&len), kHeader);
         ring_write(r, c.capacity, tail + kHeader, item.data(), len);
         c.tail.store(tail + record, std::memory_order_relaxed);  // the commit: one store
-        c.count.fetch_add(1, std::memory_order_relaxed);
+        bump(c.puts, +1);
         ++c.unfinished;
         held.wake(c.getters);
         return true;
@@ -365,12 +389,12 @@ bool ByteQueue::put(std::string_view item, bool block, Timeout timeout) {
   bool spun = false;
   for (;;) {  // wait for an item slot and room for at least the length
     const std::uint64_t used = c.tail.load(std::memory_order_relaxed) - c.head.load(std::memory_order_relaxed);
-    const bool slot = c.maxsize == 0 || c.count.load(std::memory_order_relaxed) < c.maxsize;
+    const bool slot = c.maxsize == 0 || c.count() < c.maxsize;
     if (slot && c.capacity - used >= kHeader) break;
     if (!block || deadline.expired()) return false;
     wait_for_change(held, c.putters, c.head, deadline, spun);
   }
-  c.count.fetch_add(1, std::memory_order_relaxed);
+  bump(c.puts, +1);
   ++c.unfinished;
   c.writer_pid = my_pid();
   c.writer_start = c.tail.load(std::memory_order_relaxed);
@@ -437,7 +461,7 @@ bool ByteQueue::get(std::string& out, bool block, Timeout timeout) {
         out.resize(len);
         ring_read(r, c.capacity, head + kHeader, out.data(), len);
         c.head.store(head + kHeader + len, std::memory_order_relaxed);  // the commit
-        c.count.fetch_sub(1, std::memory_order_relaxed);
+        bump(c.takes, +1);
         held.wake(c.putters);
         return true;
       }
@@ -455,7 +479,7 @@ bool ByteQueue::get(std::string& out, bool block, Timeout timeout) {
       c.reader_left = len;
       c.writer_record_taken = true;
       c.head.store(head + kHeader, std::memory_order_relaxed);
-      c.count.fetch_sub(1, std::memory_order_relaxed);
+      bump(c.takes, +1);
       held.wake(c.putters);
       break;
     }
@@ -493,7 +517,7 @@ bool ByteQueue::get(std::string& out, bool block, Timeout timeout) {
   return true;
 }
 
-std::size_t ByteQueue::qsize() const noexcept { return control().count.load(std::memory_order_relaxed); }
+std::size_t ByteQueue::qsize() const noexcept { return control().count(); }
 std::size_t ByteQueue::maxsize() const noexcept { return control().maxsize; }
 std::size_t ByteQueue::capacity() const noexcept { return control().capacity; }
 
