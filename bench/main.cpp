@@ -13,6 +13,7 @@
 #include "cases.hpp"
 #include "mp/deadline.hpp"
 #include "ipc_cases.hpp"
+#include "pool_cases.hpp"
 #include "process_cases.hpp"
 
 namespace bench {
@@ -25,6 +26,8 @@ std::span<const Case> cases() {
       {"pipe_throughput", 100000, pipe_throughput},
       {"spawn_join", 500, spawn_join},
       {"lock_counter", 4 * 20000, lock_counter},
+      {"pool_map", 100000, pool_map},
+      {"pool_apply_async", 20000, pool_apply_async},
       {"ticket_race", 200, ticket_race},
   };
   return table;
