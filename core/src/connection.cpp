@@ -1,5 +1,6 @@
 #include "mp/connection.hpp"
 
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -11,7 +12,9 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <new>
 
+#include "mp/detail/robust_mutex.hpp"
 #include "mp/errors.hpp"
 
 namespace mp {
@@ -19,12 +22,12 @@ namespace {
 
 // Length header of a message: 4 bytes, or this marker and 8 more bytes.
 constexpr std::uint32_t kLongMarker = 0xFFFFFFFFu;
-// What one read() asks for: many small messages at once, while a big
-// message's bulk is read straight into its own string.
-constexpr std::size_t kReadChunk = 64 * 1024;
 // Messages up to this size are copied behind their header and written from
 // one buffer on the stack.
 constexpr std::size_t kSmallMessage = 1024;
+// A write of at most PIPE_BUF bytes reaches a pipe (or an AF_UNIX stream
+// socket) in one piece, whoever else writes: no write lock needed.
+constexpr std::size_t kAtomicWrite = PIPE_BUF;
 
 // Set once SIGPIPE has been checked in this process; cleared in a forked
 // child, because mp::Process resets the child's dispositions to default.
@@ -48,8 +51,47 @@ void ensure_sigpipe_ignored() {
 
 }  // namespace
 
-Connection::Connection(UniqueFd fd, bool readable, bool writable, Kind kind)
-    : fd_(std::move(fd)), readable_(readable), writable_(writable), kind_(kind) {}
+namespace detail {
+// An end's locks, in a mapping shared with the processes forked later.
+struct ConnectionLocks {
+  RobustMutex read;   // held for the two reads of one message
+  RobustMutex write;  // held while a message too big to be written atomically goes out
+};
+}  // namespace detail
+
+namespace {
+
+// Holds one of an end's locks for a scope; nothing when the end has none.
+class EndLock {
+ public:
+  explicit EndLock(detail::RobustMutex* m) : m_(m) {
+    if (m_) detail::lock(*m_, true, std::nullopt, "Connection");
+  }
+  EndLock(const EndLock&) = delete;
+  EndLock& operator=(const EndLock&) = delete;
+  ~EndLock() {
+    if (m_) {
+      try {
+        detail::unlock(*m_, "Connection");
+      } catch (...) {
+        // only a misuse of the mutex could fail here, and this file makes none
+      }
+    }
+  }
+
+ private:
+  detail::RobustMutex* m_;
+};
+
+}  // namespace
+
+Connection::Connection(UniqueFd fd, bool readable, bool writable, Kind kind, Sharing sharing)
+    : fd_(std::move(fd)), readable_(readable), writable_(writable), kind_(kind) {
+  if (sharing == Sharing::Shared) {
+    locks_ = SharedMapping(sizeof(detail::ConnectionLocks));
+    new (locks_.data()) detail::ConnectionLocks();
+  }
+}
 
 void Connection::check_open() const {
   if (!fd_.valid()) throw OSError("connection is closed", EBADF);
@@ -72,8 +114,7 @@ int Connection::fileno() const {
 
 void Connection::close() noexcept {
   fd_.reset();
-  rbuf_.reset();
-  rbeg_ = rend_ = rcap_ = 0;
+  locks_ = SharedMapping();
 }
 
 void Connection::write_iov(const void* head, std::size_t head_len, const void* body, std::size_t body_len) {
@@ -125,6 +166,8 @@ void Connection::send_bytes(std::string_view bytes) {
     std::memcpy(header + 4, &n, 8);
     header_len = 12;
   }
+  auto* locks = static_cast<detail::ConnectionLocks*>(locks_.data());
+  EndLock lock(locks && header_len + bytes.size() > kAtomicWrite ? &locks->write : nullptr);
   if (bytes.size() <= kSmallMessage) {
     // One contiguous buffer: a plain write()/send() is a little cheaper
     // than gathering two pieces, and small messages are the common case.
@@ -137,85 +180,27 @@ void Connection::send_bytes(std::string_view bytes) {
   write_iov(header, header_len, bytes.data(), bytes.size());
 }
 
-bool Connection::fill_buffer() {
-  if (!rbuf_) {
-    rcap_ = kReadChunk;
-    rbuf_ = std::make_unique<char[]>(rcap_);
-  }
-  if (rbeg_ == rend_) {
-    rbeg_ = rend_ = 0;
-  } else if (rend_ == rcap_) {
-    // Only a message's head (smaller than a chunk) can sit at the end: move
-    // it to the front to make room.
-    std::memmove(rbuf_.get(), rbuf_.get() + rbeg_, rend_ - rbeg_);
-    rend_ -= rbeg_;
-    rbeg_ = 0;
-  }
-  for (;;) {
-    ssize_t n = ::read(fd_.get(), rbuf_.get() + rend_, rcap_ - rend_);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw_os_error("recv");
-    }
-    if (n == 0) return false;
-    rend_ += static_cast<std::size_t>(n);
-    return true;
-  }
-}
-
-bool Connection::buffer_at_least(std::size_t n) {
-  // Callers ask for at most a header or a message shorter than a chunk.
-  const bool had_some = buffered() > 0;
-  while (buffered() < n) {
-    if (!fill_buffer()) {
-      if (!had_some && buffered() == 0) return false;
-      throw EOFError("recv: connection closed in the middle of a message");
-    }
-  }
-  return true;
-}
-
 std::string Connection::recv_bytes() {
   check_readable();
-  if (!buffer_at_least(4))
-    throw EOFError("recv: no more messages: every sending end of the connection is closed");
+  auto* locks = static_cast<detail::ConnectionLocks*>(locks_.data());
+  EndLock lock(locks ? &locks->read : nullptr);
+  // Exactly one message: the length, then exactly that many bytes. Reading
+  // ahead would save a system call but could take a message that another
+  // process reading this end was meant to get.
   std::uint32_t short_len;
-  std::memcpy(&short_len, rbuf_.get() + rbeg_, 4);
+  if (!read_exact(fd_.get(), &short_len, sizeof short_len))
+    throw EOFError("recv: no more messages: every sending end of the connection is closed");
   std::uint64_t len = short_len;
-  if (short_len == kLongMarker) {
-    if (!buffer_at_least(12)) throw EOFError("recv: connection closed in the middle of a message");
-    std::memcpy(&len, rbuf_.get() + rbeg_ + 4, 8);
-    rbeg_ += 12;
-  } else {
-    rbeg_ += 4;
-  }
-
-  if (len <= buffered() || len <= kReadChunk / 2) {
-    if (!buffer_at_least(len) && len > 0) throw EOFError("recv: connection closed in the middle of a message");
-    std::string message(rbuf_.get() + rbeg_, len);
-    rbeg_ += len;
-    return message;
-  }
-  // A big message: take what is buffered, read the rest straight into place.
+  if (short_len == kLongMarker && !read_exact(fd_.get(), &len, sizeof len))
+    throw EOFError("recv: connection closed in the middle of a message");
   std::string message(len, '\0');
-  std::size_t got = buffered();
-  std::memcpy(message.data(), rbuf_.get() + rbeg_, got);
-  rbeg_ = rend_ = 0;
-  while (got < len) {
-    ssize_t n = ::read(fd_.get(), message.data() + got, len - got);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw_os_error("recv");
-    }
-    if (n == 0) throw EOFError("recv: connection closed in the middle of a message");
-    got += static_cast<std::size_t>(n);
-  }
+  if (len > 0 && !read_exact(fd_.get(), message.data(), len))
+    throw EOFError("recv: connection closed in the middle of a message");
   return message;
 }
 
 bool Connection::poll(Timeout timeout) {
   check_readable();
-  if (buffered() > 0) return true;
   Deadline deadline(timeout);
   for (;;) {
     pollfd p{fd_.get(), POLLIN, 0};
@@ -234,12 +219,12 @@ std::pair<Connection, Connection> Pipe(bool duplex) {
   if (duplex) {
     int fds[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) throw_os_error("socketpair");
-    return {Connection(UniqueFd(fds[0]), true, true, Connection::Kind::Socket),
-            Connection(UniqueFd(fds[1]), true, true, Connection::Kind::Socket)};
+    return {Connection(UniqueFd(fds[0]), true, true, Connection::Kind::Socket, Connection::Sharing::Shared),
+            Connection(UniqueFd(fds[1]), true, true, Connection::Kind::Socket, Connection::Sharing::Shared)};
   }
   auto [r, w] = make_pipe();
-  return {Connection(std::move(r), true, false, Connection::Kind::Pipe),
-          Connection(std::move(w), false, true, Connection::Kind::Pipe)};
+  return {Connection(std::move(r), true, false, Connection::Kind::Pipe, Connection::Sharing::Shared),
+          Connection(std::move(w), false, true, Connection::Kind::Pipe, Connection::Sharing::Shared)};
 }
 
 }  // namespace mp

@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -14,6 +16,7 @@
 #include "mp/connection.hpp"
 #include "mp/errors.hpp"
 #include "mp/process.hpp"
+#include "mp/shared_memory.hpp"
 #include "mp/unique_fd.hpp"
 #include "support/child.hpp"
 
@@ -242,4 +245,63 @@ TEST_CASE("Pipe ends are close-on-exec", "[core][pipe]") {
     CHECK((::fcntl(a.fileno(), F_GETFD) & FD_CLOEXEC) != 0);
     CHECK((::fcntl(b.fileno(), F_GETFD) & FD_CLOEXEC) != 0);
   }
+}
+
+TEST_CASE("several processes share one end: every message goes to exactly one", "[core][pipe]") {
+  const bool duplex = GENERATE(true, false);
+  const int readers = 4, count = 2000;
+  mp::SharedMapping seen_map(sizeof(int) * count);
+  int* seen = static_cast<int*>(seen_map.data());
+  auto [reader, writer] = mp::Pipe(duplex);
+  std::vector<mp::Process> children;
+  for (int r = 0; r < readers; ++r)
+    children.emplace_back([&] {
+      writer.close();
+      // Each reader stops at the first stop sign it gets: a reader that took
+      // more than one message out of the pipe at a time could swallow
+      // another's stop sign, and that reader would wait for ever.
+      for (;;) {
+        const int v = reader.recv<int>();
+        if (v < 0) return;
+        std::atomic_ref<int>(seen[v]).fetch_add(1);
+      }
+    });
+  for (auto& c : children) c.start();
+  for (int i = 0; i < count; ++i) writer.send(i);
+  for (int r = 0; r < readers; ++r) writer.send(-1);
+  for (auto& c : children) CHECK(finish(c) == 0);
+  int not_once = 0;
+  for (int i = 0; i < count; ++i)
+    if (std::atomic_ref<int>(seen[i]).load() != 1) ++not_once;
+  CHECK(not_once == 0);
+}
+
+TEST_CASE("several processes sending big messages on one end do not mix them", "[core][pipe]") {
+  const bool duplex = GENERATE(true, false);
+  const int writers = 3, each = 20;
+  const std::size_t size = 100000;  // far above PIPE_BUF: written in many pieces
+  auto [reader, writer] = mp::Pipe(duplex);
+  std::vector<mp::Process> children;
+  for (int w = 0; w < writers; ++w)
+    children.emplace_back([&, w] {
+      reader.close();
+      for (int i = 0; i < each; ++i) writer.send_bytes(pattern(static_cast<std::size_t>(w * each + i), size));
+    });
+  for (auto& c : children) c.start();
+  writer.close();
+  std::vector<int> seen(writers * each, 0);
+  int whole = 0;
+  for (int k = 0; k < writers * each; ++k) {
+    const std::string m = reader.recv_bytes();
+    for (std::size_t id = 0; id < seen.size(); ++id)
+      if (m == pattern(id, size)) {
+        ++seen[id];
+        ++whole;
+        break;
+      }
+  }
+  CHECK(whole == writers * each);
+  CHECK(std::count(seen.begin(), seen.end(), 1) == writers * each);
+  CHECK_THROWS_AS(reader.recv_bytes(), mp::EOFError);
+  for (auto& c : children) CHECK(finish(c) == 0);
 }

@@ -21,17 +21,24 @@
 // sends on a pipe while SIGPIPE is at its default (CPython ignores SIGPIPE at
 // start-up for the same reason). A handler the program installed is left alone.
 //
-// A Connection is not thread-safe (neither is Python's): one thread per end.
+// recv() takes exactly one message out of the kernel, never more (as
+// Python's does): several processes may read one end (say, consumers taking
+// work and one stop sign each) and none swallows another's message. The
+// ends a Pipe() makes carry a process-shared read lock and write lock, so
+// several processes or threads may even recv (send) on one end at once, each
+// getting whole messages; Python needs a Lock around the calls for that. A
+// process killed in the middle of a message leaves that end unusable, as in
+// Python.
 #pragma once
 
 #include <cstddef>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 
 #include "mp/codec.hpp"
 #include "mp/deadline.hpp"
+#include "mp/shared_memory.hpp"
 #include "mp/unique_fd.hpp"
 
 namespace mp {
@@ -39,20 +46,24 @@ namespace mp {
 class Connection {
  public:
   enum class Kind { Socket, Pipe };  // how bytes are written: send(MSG_NOSIGNAL) or write()
+  // Shared: the end gets its own read and write locks in shared memory, for
+  // an end that several processes use (what Pipe() makes). Single: one user.
+  enum class Sharing { Single, Shared };
 
   Connection() = default;  // a closed connection
-  Connection(UniqueFd fd, bool readable, bool writable, Kind kind);
+  Connection(UniqueFd fd, bool readable, bool writable, Kind kind, Sharing sharing = Sharing::Single);
   Connection(Connection&&) noexcept = default;
   Connection& operator=(Connection&&) noexcept = default;
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
   ~Connection() = default;
 
-  // Sends one whole message (one write system call when the kernel takes it
-  // all). Throws OSError when closed, read-only, or the reader is gone.
+  // Sends one whole message: one write system call when the kernel takes it
+  // all. Throws OSError when closed, read-only, or the reader is gone.
   void send_bytes(std::string_view bytes);
-  // Receives one whole message. Throws EOFError when every writer is closed
-  // and no message is left, OSError when closed or write-only.
+  // Receives one whole message: two reads (length, payload). Throws EOFError
+  // when every writer is closed and no message is left, OSError when closed
+  // or write-only.
   std::string recv_bytes();
 
   template <class T>
@@ -64,8 +75,8 @@ class Connection {
     return decode<T>(recv_bytes());
   }
 
-  // True when recv() would not block: data (or EOF) is ready. Python's
-  // poll(timeout): 0 returns at once, nullopt waits forever.
+  // True when recv() would not block on an empty pipe: data (or EOF) is
+  // ready. Python's poll(timeout): 0 returns at once, nullopt waits forever.
   bool poll(Timeout timeout = 0.0);
 
   // Closes this end in this process. Idempotent.
@@ -80,25 +91,15 @@ class Connection {
   void check_open() const;
   void check_readable() const;
   void check_writable() const;
-  // Reads whatever the kernel has (at least one byte); false on EOF.
-  bool fill_buffer();
-  // Makes at least `n` bytes available in the buffer; false on EOF before
-  // any byte of them, EOFError on EOF in the middle.
-  bool buffer_at_least(std::size_t n);
-  std::size_t buffered() const noexcept { return rend_ - rbeg_; }
   void write_iov(const void* head, std::size_t head_len, const void* body, std::size_t body_len);
 
   UniqueFd fd_;
   bool readable_ = false;
   bool writable_ = false;
   Kind kind_ = Kind::Pipe;
-  // Bytes read from the fd but not yet returned: one read() fetches many
-  // small messages at once, so a stream of small recv() calls costs few
-  // system calls. rbuf_[rbeg_, rend_) is unread; allocated on first recv.
-  std::unique_ptr<char[]> rbuf_;
-  std::size_t rcap_ = 0;
-  std::size_t rbeg_ = 0;
-  std::size_t rend_ = 0;
+  // The end's read lock and write lock (detail::ConnectionLocks), shared
+  // with every process forked after the Pipe was made; empty for Single.
+  SharedMapping locks_;
 };
 
 // Python's Pipe(duplex=True) -> (conn1, conn2). With duplex=false, conn1 can
