@@ -52,12 +52,36 @@ void ensure_sigpipe_ignored() {
 }  // namespace
 
 namespace detail {
-// An end's locks, in a mapping shared with the processes forked later.
-struct ConnectionLocks {
-  RobustMutex read;   // held for the two reads of one message
+// What the processes using one end of a Pipe share: a mapping made with the
+// Pipe, before fork, followed by the read buffer of a readable end.
+struct EndState {
+  explicit EndState(std::uint32_t buffer_capacity) : capacity(buffer_capacity) {}
+
+  RobustMutex read;   // held by recv() for its whole message; guards the buffer
   RobustMutex write;  // held while a message too big to be written atomically goes out
+  // Bytes read from the fd and not yet taken: buffer()[begin, end). One
+  // read() may fetch many small messages; as the buffer is shared, each
+  // still goes to whichever process recv()s next, never hoarded by one.
+  // Atomics so that poll() may look without the lock.
+  std::atomic<std::uint32_t> begin{0};
+  std::atomic<std::uint32_t> end{0};
+  const std::uint32_t capacity;
+
+  char* buffer() noexcept;
 };
 }  // namespace detail
+
+namespace {
+
+constexpr std::size_t kEndStateBytes = (sizeof(detail::EndState) + 63) / 64 * 64;
+// Read buffer of a shared readable end: what one read() may fetch.
+constexpr std::uint32_t kSharedReadBuffer = 64 * 1024;
+
+detail::EndState* end_state(const SharedMapping& m) noexcept { return static_cast<detail::EndState*>(m.data()); }
+
+}  // namespace
+
+char* detail::EndState::buffer() noexcept { return reinterpret_cast<char*>(this) + kEndStateBytes; }
 
 namespace {
 
@@ -88,8 +112,9 @@ class EndLock {
 Connection::Connection(UniqueFd fd, bool readable, bool writable, Kind kind, Sharing sharing)
     : fd_(std::move(fd)), readable_(readable), writable_(writable), kind_(kind) {
   if (sharing == Sharing::Shared) {
-    locks_ = SharedMapping(sizeof(detail::ConnectionLocks));
-    new (locks_.data()) detail::ConnectionLocks();
+    const std::uint32_t buffer = readable ? kSharedReadBuffer : 0;
+    shared_ = SharedMapping(kEndStateBytes + buffer);
+    new (shared_.data()) detail::EndState(buffer);
   }
 }
 
@@ -114,7 +139,7 @@ int Connection::fileno() const {
 
 void Connection::close() noexcept {
   fd_.reset();
-  locks_ = SharedMapping();
+  shared_ = SharedMapping();
 }
 
 void Connection::write_iov(const void* head, std::size_t head_len, const void* body, std::size_t body_len) {
@@ -166,8 +191,8 @@ void Connection::send_bytes(std::string_view bytes) {
     std::memcpy(header + 4, &n, 8);
     header_len = 12;
   }
-  auto* locks = static_cast<detail::ConnectionLocks*>(locks_.data());
-  EndLock lock(locks && header_len + bytes.size() > kAtomicWrite ? &locks->write : nullptr);
+  detail::EndState* state = end_state(shared_);
+  EndLock lock(state && header_len + bytes.size() > kAtomicWrite ? &state->write : nullptr);
   if (bytes.size() <= kSmallMessage) {
     // One contiguous buffer: a plain write()/send() is a little cheaper
     // than gathering two pieces, and small messages are the common case.
@@ -182,11 +207,13 @@ void Connection::send_bytes(std::string_view bytes) {
 
 std::string Connection::recv_bytes() {
   check_readable();
-  auto* locks = static_cast<detail::ConnectionLocks*>(locks_.data());
-  EndLock lock(locks ? &locks->read : nullptr);
-  // Exactly one message: the length, then exactly that many bytes. Reading
-  // ahead would save a system call but could take a message that another
-  // process reading this end was meant to get.
+  return shared_.data() ? recv_buffered() : recv_exact();
+}
+
+std::string Connection::recv_exact() {
+  // Exactly one message: the length, then exactly that many bytes. A
+  // private read-ahead would save a system call but could keep a message
+  // that another process reading this end was meant to get.
   std::uint32_t short_len;
   if (!read_exact(fd_.get(), &short_len, sizeof short_len))
     throw EOFError("recv: no more messages: every sending end of the connection is closed");
@@ -199,8 +226,78 @@ std::string Connection::recv_bytes() {
   return message;
 }
 
+std::string Connection::recv_buffered() {
+  detail::EndState& st = *end_state(shared_);
+  EndLock lock(&st.read);
+  char* const buf = st.buffer();
+  std::uint32_t b = st.begin.load(std::memory_order_relaxed);
+  std::uint32_t e = st.end.load(std::memory_order_relaxed);
+  // Publishes begin/end however we leave (poll() reads them).
+  struct Publish {
+    detail::EndState& st;
+    std::uint32_t& b;
+    std::uint32_t& e;
+    ~Publish() {
+      st.begin.store(b, std::memory_order_relaxed);
+      st.end.store(e, std::memory_order_relaxed);
+    }
+  } publish{st, b, e};
+
+  // Makes n bytes (n <= capacity) available at buf[b]; false on EOF first.
+  auto have = [&](std::size_t n) {
+    while (e - b < n) {
+      if (b == e) {
+        b = e = 0;
+      } else if (st.capacity - b < n) {
+        std::memmove(buf, buf + b, e - b);  // a message's head moves to the front
+        e -= b;
+        b = 0;
+      }
+      ssize_t r = ::read(fd_.get(), buf + e, st.capacity - e);
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        throw_os_error("recv");
+      }
+      if (r == 0) return false;
+      e += static_cast<std::uint32_t>(r);
+    }
+    return true;
+  };
+
+  if (!have(4)) {
+    if (b == e) throw EOFError("recv: no more messages: every sending end of the connection is closed");
+    throw EOFError("recv: connection closed in the middle of a message");
+  }
+  std::uint32_t short_len;
+  std::memcpy(&short_len, buf + b, 4);
+  std::uint64_t len = short_len;
+  std::uint32_t header = 4;
+  if (short_len == kLongMarker) {
+    if (!have(12)) throw EOFError("recv: connection closed in the middle of a message");
+    std::memcpy(&len, buf + b + 4, 8);
+    header = 12;
+  }
+  if (header + len <= e - b || header + len <= st.capacity / 2) {
+    if (!have(header + len)) throw EOFError("recv: connection closed in the middle of a message");
+    std::string message(buf + b + header, len);
+    b += header + static_cast<std::uint32_t>(len);
+    return message;
+  }
+  // A big message: what is buffered, then the rest read straight into place.
+  std::string message(len, '\0');
+  const std::size_t got = e - b - header;
+  std::memcpy(message.data(), buf + b + header, got);
+  b = e = 0;
+  if (!read_exact(fd_.get(), message.data() + got, len - got))
+    throw EOFError("recv: connection closed in the middle of a message");
+  return message;
+}
+
 bool Connection::poll(Timeout timeout) {
   check_readable();
+  if (const detail::EndState* st = end_state(shared_);
+      st && st->begin.load(std::memory_order_relaxed) != st->end.load(std::memory_order_relaxed))
+    return true;  // buffered bytes: a message (or its head) is here
   Deadline deadline(timeout);
   for (;;) {
     pollfd p{fd_.get(), POLLIN, 0};

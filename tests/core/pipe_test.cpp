@@ -305,3 +305,45 @@ TEST_CASE("several processes sending big messages on one end do not mix them", "
   CHECK_THROWS_AS(reader.recv_bytes(), mp::EOFError);
   for (auto& c : children) CHECK(finish(c) == 0);
 }
+
+TEST_CASE("messages a reader fetched ahead stay there for the next reader", "[core][pipe]") {
+  auto [reader, writer] = mp::Pipe(false);
+  for (int i = 1; i <= 3; ++i) writer.send(i);  // all three wait in the kernel together
+  // The child's one read() fetches all three; it takes one and exits. The
+  // other two must still be there for the parent.
+  mp::Process child([&] {
+    if (reader.recv<int>() != 1) throw mp::SystemExit{3};
+  });
+  child.start();
+  REQUIRE(finish(child) == 0);
+  CHECK(reader.poll());
+  CHECK(reader.recv<int>() == 2);
+  CHECK(reader.recv<int>() == 3);
+  CHECK_FALSE(reader.poll());
+}
+
+TEST_CASE("a Connection over an fd of one's own reads one message at a time", "[core][pipe]") {
+  const int fds_before = ipctest::open_fd_count();
+  {
+    auto [r, w] = mp::make_pipe();
+    mp::Connection reader(std::move(r), true, false, mp::Connection::Kind::Pipe);
+    mp::Connection writer(std::move(w), false, true, mp::Connection::Kind::Pipe);
+    const std::string big = pattern(9, 300000);
+    mp::Process child([&] {
+      reader.close();
+      writer.send(std::string("small"));
+      writer.send_bytes("");
+      writer.send_bytes(big);
+      writer.send(nlohmann::json{{"k", 1}});
+    });
+    child.start();
+    writer.close();
+    CHECK(reader.recv<std::string>() == "small");
+    CHECK(reader.recv_bytes().empty());
+    CHECK(reader.recv_bytes() == big);
+    CHECK(reader.recv<nlohmann::json>() == nlohmann::json{{"k", 1}});
+    CHECK_THROWS_AS(reader.recv_bytes(), mp::EOFError);
+    CHECK(finish(child) == 0);
+  }
+  CHECK(ipctest::open_fd_count() == fds_before);
+}

@@ -21,14 +21,16 @@
 // sends on a pipe while SIGPIPE is at its default (CPython ignores SIGPIPE at
 // start-up for the same reason). A handler the program installed is left alone.
 //
-// recv() takes exactly one message out of the kernel, never more (as
-// Python's does): several processes may read one end (say, consumers taking
-// work and one stop sign each) and none swallows another's message. The
-// ends a Pipe() makes carry a process-shared read lock and write lock, so
-// several processes or threads may even recv (send) on one end at once, each
-// getting whole messages; Python needs a Lock around the calls for that. A
-// process killed in the middle of a message leaves that end unusable, as in
-// Python.
+// Several processes may read one end (say, consumers taking work and one
+// stop sign each): recv() hands out one message, and no process keeps
+// messages it has not returned. The ends a Pipe() makes carry, in shared
+// memory, a read lock, a write lock and a read buffer: one read() may fetch
+// many small messages into the buffer, and whichever process recv()s next
+// takes the next one. Several processes or threads may even recv (send) on
+// one end at once, each getting whole messages; Python needs a Lock around
+// the calls for that. A process killed in the middle of a message leaves
+// that end unusable, as in Python. A Connection made from an fd of one's own
+// (Sharing::Single) reads exactly one message from the kernel per recv().
 #pragma once
 
 #include <cstddef>
@@ -61,7 +63,7 @@ class Connection {
   // Sends one whole message: one write system call when the kernel takes it
   // all. Throws OSError when closed, read-only, or the reader is gone.
   void send_bytes(std::string_view bytes);
-  // Receives one whole message: two reads (length, payload). Throws EOFError
+  // Receives one whole message. Throws EOFError
   // when every writer is closed and no message is left, OSError when closed
   // or write-only.
   std::string recv_bytes();
@@ -75,8 +77,8 @@ class Connection {
     return decode<T>(recv_bytes());
   }
 
-  // True when recv() would not block on an empty pipe: data (or EOF) is
-  // ready. Python's poll(timeout): 0 returns at once, nullopt waits forever.
+  // True when data (or EOF) is ready, so recv() will not wait for a
+  // message to start. Python's poll(timeout): 0 returns at once, nullopt waits forever.
   bool poll(Timeout timeout = 0.0);
 
   // Closes this end in this process. Idempotent.
@@ -92,14 +94,17 @@ class Connection {
   void check_readable() const;
   void check_writable() const;
   void write_iov(const void* head, std::size_t head_len, const void* body, std::size_t body_len);
+  std::string recv_exact();
+  std::string recv_buffered();
 
   UniqueFd fd_;
   bool readable_ = false;
   bool writable_ = false;
   Kind kind_ = Kind::Pipe;
-  // The end's read lock and write lock (detail::ConnectionLocks), shared
-  // with every process forked after the Pipe was made; empty for Single.
-  SharedMapping locks_;
+  // Sharing::Shared: the end's locks and read buffer (detail::EndState),
+  // shared with every process forked after the Pipe was made. Empty for
+  // Single, whose recv reads exactly one message from the fd.
+  SharedMapping shared_;
 };
 
 // Python's Pipe(duplex=True) -> (conn1, conn2). With duplex=false, conn1 can
