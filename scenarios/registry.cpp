@@ -34,11 +34,11 @@ const ScenarioEntry kScenarios[] = {
      "mpdemo states", "", nullptr},
     // Synchronisation
     {"print-lock", "three tasks print start/done: interleaved, serial with --join, serial in lock order with --lock",
-     "mpdemo print-lock --lock", "", nullptr},
+     "mpdemo print-lock --lock", "; --join; --lock", setup_print_lock},
     {"ticket", "many buyers race for the last ticket in a JSON db, with and without a lock",
      "mpdemo ticket --buyers 5 --lock", "--lock; ; --lock --buyers 12 --tickets 5", setup_ticket},
     {"file-append", "ten processes append to one file, each reporting its cursor position",
-     "mpdemo file-append --writers 10", "", nullptr},
+     "mpdemo file-append --writers 10", "; --no-append", setup_file_append},
     {"semaphore", "a KTV with 4 rooms and 13 singers: never more than 4 inside", "mpdemo semaphore", "", nullptr},
     {"event", "a traffic light: cars wait on red, go on green; a police car passes on a timeout",
      "mpdemo event --cars 10", "", nullptr},

@@ -1,0 +1,246 @@
+// file-append: ten processes append to one file (seed 003's "many processes
+// write one file").
+//
+// Each writer opens the file on its own, as Python's open(path, "a") does:
+// O_APPEND, cursor moved to the end. It reports that cursor, waits a random
+// moment (the other writers open the file meanwhile and see the same end),
+// writes its record with one write(2) and reports the cursor again. The
+// cursor seen at open is stale by the time of the write, yet no record lands
+// on another: with O_APPEND the kernel moves to the end of the file and
+// writes in one step. At the end the parent reads the file back and checks
+// that every record is there, once and whole.
+//
+// --no-append shows the broken variant: open for writing, seek to the end,
+// wait, write. Now the stale cursor is used, and records overwrite each other.
+//
+// Try:  mpdemo file-append                  (10 records, each whole)
+//       mpdemo file-append --no-append      (records lost)
+//       mpdemo file-append --file log.txt --keep-file
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "mp/errors.hpp"
+#include "mp/process.hpp"
+#include "mp/shared_memory.hpp"
+#include "mp/unique_fd.hpp"
+#include "setups.hpp"
+
+namespace mpdemo {
+namespace {
+
+struct FileAppendOptions {
+  int writers = 10;         // seed 003: range(10)
+  std::string file;         // empty: a fresh temporary file in the current directory
+  bool keep_file = false;
+  bool no_append = false;
+  double delay_max = 0.5;   // between open and write, a random 0..S seconds
+  int record_bytes = 48;    // each record's length, newline included
+};
+
+// Where one writer's cursor was, in shared memory. Written only by that
+// writer; read by the parent after joining it.
+struct WriterReport {
+  long long opened_at = -1;  // cursor right after open (the end of the file then)
+  long long after = -1;      // cursor right after the write
+};
+
+// The record of writer `index` (1-based), exactly `bytes` long with its
+// newline: "Writer-03 pid 12345 ........\n". The parent rebuilds it from the
+// pid to tell a whole record from a torn or overwritten one.
+std::string record_text(int index, pid_t pid, int bytes) {
+  char head[64];
+  std::snprintf(head, sizeof head, "Writer-%02d pid %d ", index, static_cast<int>(pid));
+  std::string text = head;
+  if (static_cast<int>(text.size()) + 1 < bytes) text.append(static_cast<std::size_t>(bytes) - text.size() - 1, '.');
+  text += '\n';
+  return text;
+}
+
+void writer(const FileAppendOptions& o, const Context& ctx, const std::string& path, WriterReport& report,
+            int index) {
+  Rng rng = ctx.rng(static_cast<std::uint64_t>(index));
+  const double delay = rng.uniform(0.0, o.delay_max);
+  const std::string record = record_text(index, ::getpid(), o.record_bytes);
+
+  const int flags = O_WRONLY | O_CLOEXEC | (o.no_append ? 0 : O_APPEND);
+  mp::UniqueFd fd(::open(path.c_str(), flags));
+  if (!fd) mp::throw_os_error("open " + path);
+  // Python's "a" mode moves to the end at open; so do we, in both modes.
+  report.opened_at = ::lseek(fd.get(), 0, SEEK_END);
+  ctx.emit("file-append.opened", {{"position", report.opened_at}});
+  ctx.sleep(delay);  // the others open the file now and see the same end
+  mp::write_all(fd.get(), record.data(), record.size());
+  report.after = ::lseek(fd.get(), 0, SEEK_CUR);
+  ctx.emit("file-append.wrote", {{"bytes", record.size()},
+                                 {"at", report.after - static_cast<long long>(record.size())},
+                                 {"position", report.after},
+                                 {"opened_at", report.opened_at}});
+}
+
+// The file we write to. A fresh temporary file is ours and goes away at the
+// end (unless --keep-file); a named file that already existed is the user's
+// and stays, with our records appended after its old content.
+class TargetFile {
+ public:
+  explicit TargetFile(const FileAppendOptions& o) : keep_(o.keep_file) {
+    if (o.file.empty()) {
+      std::string name = "mpdemo-file-append-XXXXXX.txt";
+      mp::UniqueFd fd(::mkostemps(name.data(), 4, O_CLOEXEC));
+      if (!fd) throw UsageError(std::string("cannot create a temporary file in the current directory: ") +
+                                std::strerror(errno));
+      path_ = name;
+      created_ = true;
+      return;
+    }
+    path_ = o.file;
+    mp::UniqueFd fd(::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    if (fd) {
+      created_ = true;
+    } else if (errno == EEXIST) {
+      struct stat st {};
+      if (::stat(path_.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+        throw UsageError(path_ + ": not a regular file");
+      fd.reset(::open(path_.c_str(), O_WRONLY | O_CLOEXEC));
+      if (!fd) throw UsageError(path_ + ": cannot open for writing: " + std::strerror(errno));
+      initial_size_ = st.st_size;
+    } else {
+      throw UsageError(path_ + ": cannot create: " + std::strerror(errno));
+    }
+  }
+  TargetFile(const TargetFile&) = delete;
+  TargetFile& operator=(const TargetFile&) = delete;
+  ~TargetFile() {
+    if (created_ && !keep_) ::unlink(path_.c_str());
+  }
+
+  const std::string& path() const { return path_; }
+  long long initial_size() const { return initial_size_; }
+  bool removed_at_end() const { return created_ && !keep_; }
+
+  // What the writers added.
+  std::string read_new_part() const {
+    std::ifstream in(path_, std::ios::binary);
+    if (!in) throw mp::OSError("read " + path_, errno);
+    std::ostringstream text;
+    text << in.rdbuf();
+    std::string all = text.str();
+    return static_cast<long long>(all.size()) > initial_size_ ? all.substr(static_cast<std::size_t>(initial_size_))
+                                                              : std::string();
+  }
+
+ private:
+  std::string path_;
+  bool keep_;
+  bool created_ = false;
+  long long initial_size_ = 0;
+};
+
+Summary run_file_append(const FileAppendOptions& o, Context& ctx) {
+  TargetFile target(o);
+  ctx.emit(o.no_append ? "file-append.setup_no_append" : "file-append.setup",
+           {{"writers", o.writers}, {"file", target.path()}, {"size", target.initial_size()}});
+
+  mp::SharedMapping reports_memory(sizeof(WriterReport) * static_cast<std::size_t>(o.writers));
+  auto* reports = static_cast<WriterReport*>(reports_memory.data());
+  std::uninitialized_fill_n(reports, o.writers, WriterReport{});
+
+  std::vector<mp::Process> writers;
+  writers.reserve(static_cast<std::size_t>(o.writers));
+  for (int i = 1; i <= o.writers; ++i)
+    writers.emplace_back([&, i] { writer(o, ctx, target.path(), reports[i - 1], i); },
+                         "Writer-" + std::to_string(i));
+  for (auto& w : writers) w.start();
+  int failed = 0;
+  for (auto& w : writers) {
+    w.join();
+    if (w.exitcode().value_or(1) != 0) ++failed;
+  }
+
+  // Read the file back: every line must be exactly one writer's record.
+  const std::string content = target.read_new_part();
+  std::vector<int> copies(static_cast<std::size_t>(o.writers), 0);
+  int torn = 0, lines = 0;
+  std::istringstream in(content);
+  for (std::string line; std::getline(in, line);) {
+    ++lines;
+    line += '\n';
+    bool matched = false;
+    for (int i = 1; i <= o.writers && !matched; ++i) {
+      if (line == record_text(i, writers[static_cast<std::size_t>(i - 1)].pid(), o.record_bytes)) {
+        ++copies[static_cast<std::size_t>(i - 1)];
+        matched = true;
+      }
+    }
+    if (!matched) ++torn;
+  }
+  int present = 0, duplicated = 0;
+  for (int c : copies) {
+    present += c > 0 ? 1 : 0;
+    duplicated += c > 1 ? 1 : 0;
+  }
+  const int lost = o.writers - present;
+  // Writers whose record did not land where their cursor was at open.
+  int stale = 0;
+  std::set<long long> landing;
+  for (int i = 0; i < o.writers; ++i) {
+    if (reports[i].after < 0) continue;
+    const long long at = reports[i].after - o.record_bytes;
+    landing.insert(at);
+    if (at != reports[i].opened_at) ++stale;
+  }
+  const long long expected_bytes = static_cast<long long>(o.writers) * o.record_bytes;
+
+  if (lost > 0 || torn > 0) {
+    ctx.emit("file-append.verdict_lost", {{"present", present}, {"writers", o.writers}, {"lost", lost},
+                                          {"torn", torn}, {"bytes", content.size()}, {"expected_bytes", expected_bytes}});
+  } else {
+    ctx.emit("file-append.verdict_ok", {{"present", present}, {"stale", stale}, {"bytes", content.size()}});
+  }
+  if (!target.removed_at_end()) ctx.emit("file-append.kept", {{"file", target.path()}});
+
+  Summary s;
+  s.figures = {{"writers", o.writers},     {"file", target.path()},        {"append", !o.no_append},
+               {"records", present},       {"lines", lines},               {"lost", lost},
+               {"torn", torn},             {"duplicated", duplicated},     {"stale_cursors", stale},
+               {"bytes", content.size()},  {"expected_bytes", expected_bytes}, {"failed", failed},
+               {"kept", !target.removed_at_end()}};
+  s.check("writers_finished", failed == 0, failed, 0);
+  if (o.no_append) {
+    s.check("overwrite_observed", lost > 0, lost, "> 0");
+  } else {
+    s.check("all_records_present", present == o.writers && duplicated == 0, present, o.writers);
+    s.check("records_whole", torn == 0 && static_cast<long long>(content.size()) == expected_bytes, torn, 0);
+    s.check("distinct_offsets", static_cast<int>(landing.size()) == o.writers, landing.size(), o.writers);
+  }
+  return s;
+}
+
+}  // namespace
+
+RunFunction setup_file_append(CLI::App& app) {
+  auto o = std::make_shared<FileAppendOptions>();
+  app.add_option("--writers", o->writers, "number of writer processes")->capture_default_str()->check(CLI::Range(1, 2000));
+  app.add_option("--file", o->file, "append to this file (default: a temporary file in the current directory)");
+  app.add_flag("--keep-file", o->keep_file, "do not remove the file this run created");
+  app.add_flag("--no-append", o->no_append, "open without O_APPEND, seek to the end, then write (records overwrite)");
+  app.add_option("--delay-max", o->delay_max, "a writer waits a random 0..S seconds between open and write")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--record-bytes", o->record_bytes, "length of each record, newline included")
+      ->capture_default_str()
+      ->check(CLI::Range(32, 4096));
+  return [o](Context& ctx) { return run_file_append(*o, ctx); };
+}
+
+}  // namespace mpdemo
