@@ -48,6 +48,7 @@ struct alignas(64) QueueControl {
   std::uint64_t writer_left = 0;                   // bytes of it not yet written
   bool writer_record_taken = false;                // a consumer has started on that record
   bool stream_lost = false;                        // its producer died while a consumer read it
+  std::uint64_t lost_end = 0;                      // then: where its bytes end (later records follow)
 
   // Written by consumers; the same rule for reader_pid and reader_role.
   alignas(64) std::atomic<std::uint64_t> takes{0};  // items ever taken, or dropped
@@ -133,6 +134,56 @@ std::size_t round_up_pow2(std::size_t n) {
 
 std::size_t control_bytes() { return (sizeof(QueueControl) + 63) / 64 * 64; }
 
+// Copies between the ring and a buffer at byte position `pos`, wrapping at
+// the end of the ring.
+void ring_write(char* ring, std::uint64_t capacity, std::uint64_t pos, const char* src, std::uint64_t n) {
+  const std::uint64_t off = pos & (capacity - 1);
+  const std::uint64_t first = std::min(n, capacity - off);
+  std::memcpy(ring + off, src, first);
+  if (n > first) std::memcpy(ring, src + first, n - first);
+}
+
+void ring_read(const char* ring, std::uint64_t capacity, std::uint64_t pos, char* dst, std::uint64_t n) {
+  const std::uint64_t off = pos & (capacity - 1);
+  const std::uint64_t first = std::min(n, capacity - off);
+  std::memcpy(dst, ring + off, first);
+  if (n > first) std::memcpy(dst + first, ring, n - first);
+}
+
+pid_t my_pid() { return ::getpid(); }
+
+
+// After a process died holding the mutex: puts and takes may miss the last
+// change it made (head or tail commit first, the counters follow), so the
+// items are counted again from the ring. Mutex held.
+void recount(QueueControl& c) {
+  const char* ring = reinterpret_cast<const char*>(&c) + control_bytes();
+  const std::uint64_t tail = c.tail.load(std::memory_order_relaxed);
+  std::uint64_t pos = c.head.load(std::memory_order_relaxed);
+  // Bytes at head that belong to a record already taken (being streamed out,
+  // or abandoned by a dead consumer) are not an item.
+  if (c.stream_lost) {
+    pos = c.lost_end;
+  } else {
+    const std::uint64_t taken_rest = c.reader_pid != 0 ? c.reader_left : c.discard;
+    pos += std::min(taken_rest, tail - pos);
+  }
+  std::uint64_t items = 0;
+  while (tail - pos >= kHeader) {
+    std::uint64_t len;
+    ring_read(ring, c.capacity, pos, reinterpret_cast<char*>(&len), kHeader);
+    ++items;  // a record still streaming in counts, as in put()
+    if (len >= tail - pos - kHeader) break;
+    pos += kHeader + len;
+  }
+  const std::uint64_t puts = c.puts.load(std::memory_order_relaxed);
+  if (puts >= items) {
+    c.takes.store(puts - items, std::memory_order_relaxed);
+  } else {
+    c.puts.store(c.takes.load(std::memory_order_relaxed) + items, std::memory_order_relaxed);
+  }
+}
+
 // The queue mutex, held for the lifetime of the guard, and the wake-ups
 // decided under it, made right after it is released (a woken process would
 // only block on the mutex otherwise).
@@ -152,8 +203,9 @@ class Held {
   }
 
   void acquire() {
-    lock(c_.mutex, true, std::nullopt, kKind);
+    const LockResult r = lock(c_.mutex, true, std::nullopt, kKind);
     locked_ = true;
+    if (r.dead_holder != 0) recount(c_);
   }
   void release() {
     locked_ = false;
@@ -227,10 +279,14 @@ void recover_dead_writer(QueueControl& c, Held& held) {
       c.tail.store(c.writer_start, std::memory_order_relaxed);
       bump(c.takes, +1);
     } else if (c.reader_pid != 0) {
-      c.stream_lost = true;  // its consumer throws once it has read what exists
+      // Its consumer throws once it has read what exists; records put from
+      // now on follow these bytes.
+      c.stream_lost = true;
+      c.lost_end = c.tail.load(std::memory_order_relaxed);
       held.wake(c.getters);
     } else {
-      // Its consumer died too: everything left in the ring is that record.
+      // Its consumer died too: everything left in the ring is that record
+      // (no other producer could write while this one held the role).
       c.head.store(c.tail.load(std::memory_order_relaxed), std::memory_order_relaxed);
       c.discard = 0;
     }
@@ -247,8 +303,8 @@ void recover_dead_writer(QueueControl& c, Held& held) {
 void recover_dead_reader(QueueControl& c, Held& held) {
   if (c.reader_pid == 0) return;
   if (c.stream_lost) {
-    // Its producer died as well: what is in the ring is all there will be.
-    c.head.store(c.tail.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    // Its producer died as well: skip what was written of the record.
+    c.head.store(c.lost_end, std::memory_order_relaxed);
     c.stream_lost = false;
     held.wake(c.putters);
   } else {
@@ -323,27 +379,6 @@ ByteQueue::ByteQueue(std::size_t maxsize, std::size_t ring_bytes) {
 
 char* ByteQueue::ring() const noexcept { return static_cast<char*>(mapping_.data()) + control_bytes(); }
 
-namespace {
-
-// Copies between the ring and a buffer at byte position `pos`, wrapping at
-// the end of the ring.
-void ring_write(char* ring, std::uint64_t capacity, std::uint64_t pos, const char* src, std::uint64_t n) {
-  const std::uint64_t off = pos & (capacity - 1);
-  const std::uint64_t first = std::min(n, capacity - off);
-  std::memcpy(ring + off, src, first);
-  if (n > first) std::memcpy(ring, src + first, n - first);
-}
-
-void ring_read(const char* ring, std::uint64_t capacity, std::uint64_t pos, char* dst, std::uint64_t n) {
-  const std::uint64_t off = pos & (capacity - 1);
-  const std::uint64_t first = std::min(n, capacity - off);
-  std::memcpy(dst, ring + off, first);
-  if (n > first) std::memcpy(dst + first, ring, n - first);
-}
-
-pid_t my_pid() { return ::getpid(); }
-
-}  // namespace
 
 bool ByteQueue::put(std::string_view item, bool block, Timeout timeout) {
   QueueControl& c = control();
@@ -492,7 +527,8 @@ bool ByteQueue::get(std::string& out, bool block, Timeout timeout) {
   std::uint64_t got = 0;
   while (c.reader_left > 0) {
     const std::uint64_t head = c.head.load(std::memory_order_relaxed);
-    const std::uint64_t avail = c.tail.load(std::memory_order_relaxed) - head;
+    const std::uint64_t end = c.stream_lost ? c.lost_end : c.tail.load(std::memory_order_relaxed);
+    const std::uint64_t avail = end - head;
     if (avail == 0) {
       if (c.stream_lost) {
         c.stream_lost = false;

@@ -17,7 +17,9 @@
 //   Queue(0), "unbounded", makes put() wait once that many bytes of items are
 //   unread (Python's put() never waits on an unbounded queue; its feeder
 //   buffers without limit). An item bigger than the ring still goes through,
-//   streamed in ring-sized chunks to one consumer.
+//   streamed in ring-sized chunks to one consumer; its put() returns when a
+//   consumer has taken all but the last ring-full, so a lone thread cannot
+//   put such an item and get it back itself.
 // - put_nowait() raises Full when the item cannot go in at once, whether the
 //   queue holds maxsize items or the ring has no room for it.
 // - A process killed inside put() or get() does not hang the others: the
