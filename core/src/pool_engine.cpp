@@ -43,6 +43,7 @@ constexpr std::size_t kMaxTasksAhead = 1024;
 constexpr double kTerminateGrace = 0.3;  // seconds between SIGTERM and SIGKILL
 constexpr std::size_t kReadBytes = 256 * 1024;
 constexpr int kReadsPerTurn = 16;  // then the other workers get their turn
+constexpr int kMaxDeathsAtStart = 10;  // workers in a row that die before a task: give up
 
 const char* const kTerminated = "pool terminated before the task finished";
 
@@ -527,6 +528,7 @@ bool PoolEngine::handle_result(Worker& w, std::uint64_t id, bool ok, std::string
     w.outstanding.erase(it);
   }
   ++w.completed;
+  deaths_at_start_ = 0;
   resolve(task, ok, payload);
   return true;
 }
@@ -547,6 +549,14 @@ void PoolEngine::worker_ended(std::size_t index, End how) {
     death += " was killed by signal " + std::to_string(-code) + " (" + signal_name(-code) + ")";
   } else {
     death += " exited with code " + std::to_string(code);
+  }
+
+  // Workers that die before their first task (in their initializer, out of
+  // memory) would be replaced for ever, as in Python; after a run of them
+  // the pool gives up and fails the tasks instead.
+  if (how == End::Ended && !w.stop_sent && w.shared->started.load(std::memory_order_acquire) == 0) {
+    if (++deaths_at_start_ >= kMaxDeathsAtStart && broken_.empty())
+      broken_ = std::to_string(deaths_at_start_) + " pool workers in a row ended before running a task; the last: " + death;
   }
 
   bool lost_task = false;

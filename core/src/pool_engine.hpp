@@ -119,6 +119,7 @@ class PoolEngine {
   std::deque<PoolTask> queued_;  // waiting for a worker, in order
   std::string broken_;           // why no task can run (an initializer failed); empty while all is well
   std::string spawn_error_;      // why the last attempt to start a worker failed
+  int deaths_at_start_ = 0;      // workers in a row that ended before starting a task
 
   std::mutex join_mutex_;  // one joiner at a time
   std::thread callback_thread_;

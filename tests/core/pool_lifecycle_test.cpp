@@ -1,5 +1,6 @@
 // mp::Pool: construction arguments, initializer, maxtasksperchild, and the
 // close / join / terminate rules; no process or fd outlives a pool.
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -30,6 +31,7 @@ int wait_at_gate(int x) {
 void initialize() { g_initialized = 42; }
 int read_initialized(int) { return g_initialized; }
 void failing_initializer() { throw std::runtime_error("no database"); }
+void killing_initializer() { ::raise(SIGKILL); }
 
 }  // namespace
 
@@ -54,6 +56,14 @@ TEST_CASE("an initializer that throws fails the tasks instead of restarting work
   CHECK_THROWS_WITH(r.get(30.0), Contains("initializer") && Contains("std::runtime_error: no database"));
   CHECK_THROWS_WITH(pool.map_async(square, {1, 2, 3}).get(30.0), Contains("no database"));
   CHECK(pooltest::wait_until([&] { return pool.worker_pids().empty(); }));
+  pool.close();
+  pool.join();
+  CHECK(test::no_children_left());
+}
+
+TEST_CASE("workers that keep dying before their first task fail the tasks instead of looping", "[core][pool]") {
+  mp::Pool pool(2, killing_initializer);
+  CHECK_THROWS_WITH(pool.apply_async(square, 3).get(30.0), Contains("before running a task") && Contains("SIGKILL"));
   pool.close();
   pool.join();
   CHECK(test::no_children_left());
