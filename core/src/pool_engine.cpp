@@ -89,8 +89,7 @@ struct PoolEngine::Worker {
   long sent = 0;                         // tasks ever sent (maxtasksperchild counts these)
   long completed = 0;
   bool stop_sent = false;
-  double busy_since = 0;        // when it last had nothing outstanding or last returned results
-  double seconds_per_task = 0;  // running estimate; 0 until the first results
+  double seconds_per_task = 0;  // how long its tasks run, as it reports them; 0 until the first result
 
   std::size_t tasks_ahead() const {
     if (seconds_per_task <= 0) return 1;
@@ -388,7 +387,6 @@ bool PoolEngine::accepts_task(const Worker& w) const {
 
 void PoolEngine::dispatch() {
   if (queued_.empty()) return;
-  const double now = monotonic_seconds();
   // One task per worker per round, so a short queue is spread out.
   bool gave = true;
   while (gave && !queued_.empty()) {
@@ -397,7 +395,6 @@ void PoolEngine::dispatch() {
       if (queued_.empty()) break;
       if (!accepts_task(*w)) continue;
       PoolTask& task = queued_.front();
-      if (w->outstanding.empty()) w->busy_since = now;
       w->out.append(task.message.data(), task.message.size());
       ++w->sent;
       w->outstanding.push_back(std::move(task));
@@ -483,32 +480,37 @@ void PoolEngine::wait_for_events() {
 }
 
 void PoolEngine::read_results(Worker& w) {
-  std::size_t resolved = 0;
   for (int turn = 0; turn < kReadsPerTurn; ++turn) {
     ssize_t n = ::read(w.result_fd.get(), w.in.prepare(kReadBytes), kReadBytes);
     if (n > 0) {
       w.in.commit(static_cast<std::size_t>(n));
-      w.in.consume(parse_results(w, w.in.view(), resolved));
+      w.in.consume(parse_results(w, w.in.view()));
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno != EAGAIN) throw_os_error("read(pool result pipe)");
     break;  // EAGAIN: all read; 0: it closed its end
   }
-  if (resolved > 0) {
-    // Time per task from how long this batch kept the worker busy.
-    const double now = monotonic_seconds();
-    const double per_task = std::max(now - w.busy_since, 1e-9) / static_cast<double>(resolved);
-    w.seconds_per_task = w.seconds_per_task > 0 ? 0.5 * (w.seconds_per_task + per_task) : per_task;
-    w.busy_since = now;
-  }
 }
 
-std::size_t PoolEngine::parse_results(Worker& w, std::string_view bytes, std::size_t& resolved) {
-  return pool::for_each_message<pool::ResultHeader>(bytes, [&](const pool::ResultHeader& h, std::string_view payload) {
-    if (handle_result(w, h.id, h.ok != 0, payload)) ++resolved;
-    return true;
-  });
+std::size_t PoolEngine::parse_results(Worker& w, std::string_view bytes) {
+  std::uint64_t run_ns = 0;
+  std::size_t tasks = 0;
+  const std::size_t used =
+      pool::for_each_message<pool::ResultHeader>(bytes, [&](const pool::ResultHeader& h, std::string_view payload) {
+        if (handle_result(w, h.id, h.ok != 0, payload)) {
+          run_ns += h.run_ns;
+          ++tasks;
+        }
+        return true;
+      });
+  if (tasks > 0) {
+    // The worker's own measure, so a slow wake-up of this thread (a busy
+    // machine) does not pass for slow tasks.
+    const double per_task = std::max(1e-9, static_cast<double>(run_ns) * 1e-9 / static_cast<double>(tasks));
+    w.seconds_per_task = w.seconds_per_task > 0 ? 0.5 * (w.seconds_per_task + per_task) : per_task;
+  }
+  return used;
 }
 
 bool PoolEngine::handle_result(Worker& w, std::uint64_t id, bool ok, std::string_view payload) {
@@ -541,8 +543,7 @@ void PoolEngine::worker_ended(std::size_t index, End how) {
   // Results it wrote, then results it had finished but not written.
   read_results(w);
   const std::size_t committed = std::min<std::size_t>(w.shared->committed.load(std::memory_order_acquire), kRecordCapacity);
-  std::size_t recovered = 0;
-  parse_results(w, std::string_view(w.shared->records(), committed), recovered);
+  parse_results(w, std::string_view(w.shared->records(), committed));
 
   std::string death = w.who();
   if (code < 0) {

@@ -78,8 +78,8 @@ class PoolEngine {
   void wait_for_events();
   void read_results(Worker& w);
   // Handles the whole result records at the front of `bytes`; returns the
-  // bytes they took and adds the tasks they resolved to `resolved`.
-  std::size_t parse_results(Worker& w, std::string_view bytes, std::size_t& resolved);
+  // bytes they took.
+  std::size_t parse_results(Worker& w, std::string_view bytes);
   bool handle_result(Worker& w, std::uint64_t id, bool ok, std::string_view payload);
   void worker_ended(std::size_t index, End how);
   void terminate_workers();

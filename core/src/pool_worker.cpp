@@ -16,7 +16,9 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
@@ -92,8 +94,8 @@ class ResultSink {
   ResultSink(const ResultSink&) = delete;
   ResultSink& operator=(const ResultSink&) = delete;
 
-  void add(std::uint64_t id, bool ok, std::string_view payload) {
-    const ResultHeader header{id, ok ? 1u : 0u, 0, payload.size()};
+  void add(std::uint64_t id, bool ok, std::uint32_t run_ns, std::string_view payload) {
+    const ResultHeader header{id, ok ? 1u : 0u, run_ns, payload.size()};
     const std::size_t need = sizeof header + payload.size();
     std::lock_guard lock(mutex_);
     if (need > capacity_) {
@@ -182,6 +184,7 @@ void run_task(const TaskHeader& task, std::string_view payload, std::string& out
   out.clear();
   shared->started.store(task.id, std::memory_order_release);
   bool ok = true;
+  const auto start = Clock::now();
   try {
     reinterpret_cast<Runner>(task.runner)(static_cast<std::uintptr_t>(task.fn), payload, out);
   } catch (const SystemExit&) {
@@ -190,7 +193,9 @@ void run_task(const TaskHeader& task, std::string_view payload, std::string& out
     out = describe_current_exception();
     ok = false;
   }
-  sink.add(task.id, ok, out);
+  // The pool sizes how many tasks it hands this worker at once by this.
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
+  sink.add(task.id, ok, static_cast<std::uint32_t>(std::min<long long>(ns, UINT32_MAX)), out);
 }
 
 }  // namespace

@@ -42,7 +42,7 @@ struct TaskHeader {
 struct ResultHeader {
   std::uint64_t id;             // the task's id; 0: the initializer failed
   std::uint32_t ok;             // 1: payload is the encoded result; 0: error text
-  std::uint32_t reserved;
+  std::uint32_t run_ns;         // how long the task ran (saturates at about 4 s)
   std::uint64_t payload_bytes;
 };
 
