@@ -8,10 +8,11 @@
 // takes the results it had finished, fails the task it had started, and sends
 // the tasks behind it to the other workers.
 //
-// How many tasks a worker holds at once adapts to how long they take: enough
-// for about kQueuedWork seconds of work (so tiny tasks go hundreds per write),
-// but a single one while tasks are slow (so no task waits behind a long one
-// while another worker is free).
+// How many tasks a worker holds at once adapts to how long the pool's tasks
+// run (as the workers measure it): enough for about kQueuedWork seconds of
+// work (so tiny tasks go hundreds per write), but a single one while tasks
+// are slow or not yet measured (so no task waits behind a long one while
+// another worker is free).
 #include "pool_engine.hpp"
 
 #include <fcntl.h>
@@ -89,13 +90,6 @@ struct PoolEngine::Worker {
   long sent = 0;                         // tasks ever sent (maxtasksperchild counts these)
   long completed = 0;
   bool stop_sent = false;
-  double seconds_per_task = 0;  // how long its tasks run, as it reports them; 0 until the first result
-
-  std::size_t tasks_ahead() const {
-    if (seconds_per_task <= 0) return 1;
-    const double n = kQueuedWork / seconds_per_task;
-    return n >= static_cast<double>(kMaxTasksAhead) ? kMaxTasksAhead : std::max<std::size_t>(1, static_cast<std::size_t>(n));
-  }
   std::string who() const { return "pool worker " + name + " (pid " + std::to_string(pid) + ")"; }
 };
 
@@ -379,10 +373,16 @@ void PoolEngine::start_worker(int slot) {
   workers_.push_back(std::move(w));
 }
 
+std::size_t PoolEngine::tasks_ahead() const {
+  if (seconds_per_task_ <= 0) return 1;
+  const double n = kQueuedWork / seconds_per_task_;
+  return n >= static_cast<double>(kMaxTasksAhead) ? kMaxTasksAhead : std::max<std::size_t>(1, static_cast<std::size_t>(n));
+}
+
 bool PoolEngine::accepts_task(const Worker& w) const {
   if (w.stop_sent) return false;
   if (maxtasksperchild_ > 0 && w.sent >= maxtasksperchild_) return false;  // it leaves after those
-  return w.outstanding.size() < w.tasks_ahead();
+  return w.outstanding.size() < tasks_ahead();
 }
 
 void PoolEngine::dispatch() {
@@ -508,7 +508,7 @@ std::size_t PoolEngine::parse_results(Worker& w, std::string_view bytes) {
     // The worker's own measure, so a slow wake-up of this thread (a busy
     // machine) does not pass for slow tasks.
     const double per_task = std::max(1e-9, static_cast<double>(run_ns) * 1e-9 / static_cast<double>(tasks));
-    w.seconds_per_task = w.seconds_per_task > 0 ? 0.5 * (w.seconds_per_task + per_task) : per_task;
+    seconds_per_task_ = seconds_per_task_ > 0 ? 0.5 * (seconds_per_task_ + per_task) : per_task;
   }
   return used;
 }

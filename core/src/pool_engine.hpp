@@ -70,6 +70,7 @@ class PoolEngine {
   void keep_workers(State state);
   void start_worker(int slot);
   void dispatch();
+  std::size_t tasks_ahead() const;
   bool accepts_task(const Worker& w) const;
   void stop_idle_workers();
   void write_tasks();
@@ -120,6 +121,7 @@ class PoolEngine {
   std::string broken_;           // why no task can run (an initializer failed); empty while all is well
   std::string spawn_error_;      // why the last attempt to start a worker failed
   int deaths_at_start_ = 0;      // workers in a row that ended before starting a task
+  double seconds_per_task_ = 0;  // how long tasks run, as workers report it; 0 until the first result
 
   std::mutex join_mutex_;  // one joiner at a time
   std::thread callback_thread_;
