@@ -27,10 +27,13 @@
 // still must wait set it again, so a sleeper that died costs nothing later.
 //
 // Death: a process killed while holding the mutex is recovered by the robust
-// mutex (the head and tail commit in a single store each, so a record is
-// either whole or absent). A streaming producer that dies leaves a partial
-// item: it is dropped (or the consumer reading it gets mp::Error); a
-// streaming consumer that dies leaves the rest of its item to be skipped.
+// mutex (head and tail each commit in a single store, so a record is either
+// whole or absent, and the item count is then recounted from the ring). A
+// streaming producer that dies leaves a partial item: it is dropped, or the
+// consumer reading it gets mp::Error; a streaming consumer that dies leaves
+// the rest of its item to be skipped. Roles are robust mutexes too, so a
+// death is noticed by whoever next needs the role (or by the partner of the
+// stream, which checks every 0.1 s while it waits).
 #pragma once
 
 #include <atomic>
