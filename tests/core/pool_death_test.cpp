@@ -32,7 +32,7 @@ int leave_with_code_three(int) { throw mp::SystemExit{3}; }
 
 }  // namespace
 
-TEST_CASE("a task that kills its worker fails alone, fast, naming the pid and signal", "[core][pool]") {
+TEST_CASE("a task that kills its worker fails alone and fast with the pid and signal named", "[core][pool]") {
   pooltest::Reports reports;
   g_reports = reports.write_end.get();
   {

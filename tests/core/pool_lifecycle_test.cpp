@@ -91,7 +91,7 @@ TEST_CASE("maxtasksperchild replaces a worker after that many tasks", "[core][po
   }
 }
 
-TEST_CASE("close, join and terminate follow Python's order rules", "[core][pool]") {
+TEST_CASE("close and join and terminate follow Python's order rules", "[core][pool]") {
   SECTION("join before close or terminate is an error") {
     mp::Pool pool(1);
     CHECK_THROWS_WITH(pool.join(), Contains("still running"));

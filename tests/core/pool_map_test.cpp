@@ -86,7 +86,7 @@ TEST_CASE("map returns results in input order for every size and chunksize", "[c
   CHECK(pool.map(square, {3, 1, 2}) == std::vector<int>{9, 1, 4});
 }
 
-TEST_CASE("map carries strings, bools and void results", "[core][pool]") {
+TEST_CASE("map carries strings and bools and void results", "[core][pool]") {
   mp::Pool pool(2);
   CHECK(pool.map(shout, {"a", "", "hello"}) == std::vector<std::string>{"A!", "!", "HELLO!"});
   CHECK(pool.map(is_odd, {1, 2, 3}) == std::vector<bool>{true, false, true});
@@ -180,7 +180,7 @@ TEST_CASE("imap keeps input order over many chunks", "[core][pool]") {
   CHECK_FALSE(pool.imap(square, {}).next(0.0).has_value());
 }
 
-TEST_CASE("imap_unordered yields every result once, in the order they finish", "[core][pool]") {
+TEST_CASE("imap_unordered yields every result once in the order they finish", "[core][pool]") {
   pooltest::Gate gate;
   g_gate = gate.read_end.get();
   mp::Pool pool(2);

@@ -46,7 +46,7 @@ std::vector<int> range(int n) {
 
 }  // namespace
 
-TEST_CASE("get(timeout) raises TimeoutError; successful() before ready raises ValueError", "[core][pool]") {
+TEST_CASE("get(timeout) raises TimeoutError and successful() before ready raises ValueError", "[core][pool]") {
   pooltest::Gate gate;
   g_gate = gate.read_end.get();
   mp::Pool pool(1);
@@ -82,7 +82,7 @@ TEST_CASE("a task's exception comes back with its type and message", "[core][poo
   CHECK(pool.apply(square, 3) == 9);  // the worker that raised is still fine
 }
 
-TEST_CASE("map fails with the first failure by input order, after every task ran", "[core][pool]") {
+TEST_CASE("map fails with the first failure by input order after every task ran", "[core][pool]") {
   mp::Shared<std::atomic<int>> calls(0);
   g_calls = calls.get();
   mp::Pool pool(3);
@@ -95,7 +95,7 @@ TEST_CASE("map fails with the first failure by input order, after every task ran
   CHECK(calls->load() == 20);
 }
 
-TEST_CASE("callbacks run in the main process, once per job, before get() returns", "[core][pool]") {
+TEST_CASE("callbacks run in the main process once per job before get() returns", "[core][pool]") {
   const pid_t main_pid = ::getpid();
   const auto caller = std::this_thread::get_id();
   std::atomic<int> calls{0}, error_calls{0}, wrong_process{0}, on_caller_thread{0};
