@@ -580,10 +580,10 @@ void PoolEngine::worker_ended(std::size_t index, End how) {
   nlohmann::json fields = {{"worker", w.slot}, {"worker_pid", w.pid}, {"worker_name", w.name}, {"exitcode", code}};
   if (how == End::Terminated) {
     events::emit("pool.worker_terminated", std::move(fields));
-  } else if (code == 0) {
+  } else if (code == 0 && !lost_task) {
     fields["tasks"] = w.completed;
     events::emit("pool.worker_exited", std::move(fields));
-  } else {
+  } else {  // killed, failed, or left in the middle of a task
     if (code < 0) {
       fields["signal"] = -code;
       fields["signal_name"] = signal_name(-code);
