@@ -41,7 +41,7 @@ int finish(mp::Process& p, double timeout_s = 60.0) {
 
 }  // namespace
 
-TEST_CASE("typed values, strings and JSON make the round trip", "[core][pipe]") {
+TEST_CASE("typed values and strings and JSON make the round trip", "[core][pipe]") {
   const int fds_before = ipctest::open_fd_count();
   {
     auto [a, b] = mp::Pipe();

@@ -202,7 +202,7 @@ TEST_CASE("items put by a process that has exited are still delivered", "[core][
   CHECK(q.empty());
 }
 
-TEST_CASE("qsize, empty and full count the items", "[core][queue]") {
+TEST_CASE("qsize and empty and full count the items", "[core][queue]") {
   mp::Queue<int> q(3);
   CHECK(q.empty());
   CHECK_FALSE(q.full());
