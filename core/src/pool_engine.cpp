@@ -11,8 +11,7 @@
 // How many tasks a worker holds at once adapts to how long the pool's tasks
 // run (as the workers measure it): enough for about kQueuedWork seconds of
 // work (so tiny tasks go hundreds per write), but a single one while tasks
-// are slow or not yet measured (so no task waits behind a long one while
-// another worker is free).
+// are slow (so no task waits behind a long one while another worker is free).
 #include "pool_engine.hpp"
 
 #include <fcntl.h>
@@ -41,6 +40,12 @@ constexpr std::size_t kRecordCapacity = 256 * 1024;  // per worker: finished res
 constexpr int kPipeBytes = 256 * 1024;               // asked of each pipe (the kernel may refuse)
 constexpr double kQueuedWork = 0.002;                // seconds of work a worker is given ahead
 constexpr std::size_t kMaxTasksAhead = 1024;
+// Before any task has been timed, a worker holds one apply at a time, so a
+// slow first task never keeps a task from a free worker; but up to four map
+// chunks, as Python's default chunksize splits a map in four per worker:
+// that split is already the plan, and waiting for a first result before
+// sending the rest would only add a round trip.
+constexpr std::size_t kUntimedChunksAhead = 4;
 constexpr double kTerminateGrace = 0.3;  // seconds between SIGTERM and SIGKILL
 constexpr std::size_t kReadBytes = 256 * 1024;
 constexpr int kReadsPerTurn = 16;  // then the other workers get their turn
@@ -141,10 +146,10 @@ PoolEngine::~PoolEngine() {
   }
 }
 
-void PoolEngine::queue_locked(std::shared_ptr<Job> job, std::size_t part, std::string message) {
+void PoolEngine::queue_locked(std::shared_ptr<Job> job, std::size_t part, bool chunk, std::string message) {
   const std::uint64_t id = next_task_id_++;
   pool::set_task_id(message, id);
-  submitted_.push_back(PoolTask{id, std::move(job), part, std::move(message)});
+  submitted_.push_back(PoolTask{id, std::move(job), part, chunk, std::move(message)});
 }
 
 void PoolEngine::complete_empty_locked(const std::shared_ptr<Job>& job) {
@@ -162,7 +167,7 @@ void PoolEngine::submit(std::shared_ptr<Job> job, std::string message) {
   {
     std::lock_guard lock(mutex_);
     if (state_ != State::Run) throw ValueError("Pool not running");
-    queue_locked(std::move(job), 0, std::move(message));
+    queue_locked(std::move(job), 0, false, std::move(message));
     wake = std::exchange(wants_tasks_, false);
   }
   if (wake) wake_pool_thread();
@@ -177,7 +182,7 @@ void PoolEngine::submit(std::shared_ptr<Job> job, std::vector<std::string> messa
       complete_empty_locked(job);
       return;
     }
-    for (std::size_t part = 0; part < messages.size(); ++part) queue_locked(job, part, std::move(messages[part]));
+    for (std::size_t part = 0; part < messages.size(); ++part) queue_locked(job, part, true, std::move(messages[part]));
     wake = std::exchange(wants_tasks_, false);
   }
   if (wake) wake_pool_thread();
@@ -373,16 +378,16 @@ void PoolEngine::start_worker(int slot) {
   workers_.push_back(std::move(w));
 }
 
-std::size_t PoolEngine::tasks_ahead() const {
-  if (seconds_per_task_ <= 0) return 1;
+std::size_t PoolEngine::tasks_ahead(const PoolTask& next) const {
+  if (seconds_per_task_ <= 0) return next.chunk ? kUntimedChunksAhead : 1;
   const double n = kQueuedWork / seconds_per_task_;
   return n >= static_cast<double>(kMaxTasksAhead) ? kMaxTasksAhead : std::max<std::size_t>(1, static_cast<std::size_t>(n));
 }
 
-bool PoolEngine::accepts_task(const Worker& w) const {
+bool PoolEngine::accepts_task(const Worker& w, const PoolTask& next) const {
   if (w.stop_sent) return false;
   if (maxtasksperchild_ > 0 && w.sent >= maxtasksperchild_) return false;  // it leaves after those
-  return w.outstanding.size() < tasks_ahead();
+  return w.outstanding.size() < tasks_ahead(next);
 }
 
 void PoolEngine::dispatch() {
@@ -393,8 +398,8 @@ void PoolEngine::dispatch() {
     gave = false;
     for (auto& w : workers_) {
       if (queued_.empty()) break;
-      if (!accepts_task(*w)) continue;
       PoolTask& task = queued_.front();
+      if (!accepts_task(*w, task)) continue;
       w->out.append(task.message.data(), task.message.size());
       ++w->sent;
       w->outstanding.push_back(std::move(task));
@@ -433,7 +438,9 @@ bool PoolEngine::worker_idle() const {
   // No worker at all counts too: a new task then needs the pool thread to
   // start one, or to fail the task if none can start.
   if (workers_.empty()) return true;
-  return std::any_of(workers_.begin(), workers_.end(), [this](const auto& w) { return w->outstanding.empty() && accepts_task(*w); });
+  const PoolTask any_apply;  // the most cautious kind of task
+  return std::any_of(workers_.begin(), workers_.end(),
+                     [&](const auto& w) { return w->outstanding.empty() && accepts_task(*w, any_apply); });
 }
 
 bool PoolEngine::go_to_sleep() {

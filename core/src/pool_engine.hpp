@@ -34,6 +34,7 @@ struct PoolTask {
   std::uint64_t id = 0;
   std::shared_ptr<Job> job;
   std::size_t part = 0;  // which part of the job
+  bool chunk = false;    // a chunk of a map, imap or starmap (not an apply)
   std::string message;   // TaskHeader + payload; kept to resend if its worker dies before starting it
 };
 
@@ -59,7 +60,7 @@ class PoolEngine {
   enum class End { Ended, Terminated };  // how the pool sees a worker's end
 
   // Caller side.
-  void queue_locked(std::shared_ptr<Job> job, std::size_t part, std::string message);
+  void queue_locked(std::shared_ptr<Job> job, std::size_t part, bool chunk, std::string message);
   void complete_empty_locked(const std::shared_ptr<Job>& job);
   void wake_pool_thread();
   void join_threads();
@@ -70,8 +71,8 @@ class PoolEngine {
   void keep_workers(State state);
   void start_worker(int slot);
   void dispatch();
-  std::size_t tasks_ahead() const;
-  bool accepts_task(const Worker& w) const;
+  std::size_t tasks_ahead(const PoolTask& next) const;
+  bool accepts_task(const Worker& w, const PoolTask& next) const;
   void stop_idle_workers();
   void write_tasks();
   bool worker_idle() const;
