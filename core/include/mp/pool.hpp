@@ -28,8 +28,23 @@
 //  - terminate() (and the destructor) fail the jobs still pending with a
 //    RemoteError instead of leaving get() to wait forever.
 //  - An initializer that throws makes every task fail with its error, where
-//    Python starts new workers for ever.
+//    Python starts new workers for ever; so do ten workers in a row that die
+//    before their first task.
 //  - Callbacks of map_async run once for an empty input too.
+//  - map/imap take a std::vector, not any iterable, and queue all its chunks
+//    at once; imap is lazy in its results, not in reading its input.
+//  - Each worker has its own queue, filled ahead with as many tasks as fit in
+//    about 2 ms of their measured run time (one at a time while tasks are
+//    slow), where Python's workers share one queue.
+//
+// Events (mp::events::emit, from the main process; every one carries
+// "worker" (the slot, 0..processes-1, kept by a replacement), "worker_pid"
+// and "worker_name"):
+//   pool.worker_started                          a worker began
+//   pool.worker_exited     exitcode, tasks       it left: maxtasksperchild reached, or close()
+//   pool.worker_died       exitcode, signal, signal_name, lost_task
+//                                                killed, or left in the middle of a task
+//   pool.worker_terminated exitcode              ended by terminate()
 //
 // Threads: like Python's Pool, this one runs two threads in the main process:
 // the pool thread (starts and watches the workers, feeds them tasks, reads
