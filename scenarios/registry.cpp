@@ -62,7 +62,7 @@ const ScenarioEntry kScenarios[] = {
     {"pool", "Pool(5).map over 100 tasks vs 100 processes; apply vs apply_async; callbacks in the main process",
      "mpdemo pool", "", nullptr},
     {"echo-server", "an upper-casing TCP echo server on 127.0.0.1: a process per connection, or a Pool(4)",
-     "mpdemo echo-server --mode pool", "", nullptr},
+     "mpdemo echo-server --mode pool", "; --mode pool", setup_echo_server},
     {"crawler", "a Pool fetches pages from a local HTTP server; a callback parses them in the main process",
      "mpdemo crawler", "", nullptr},
     // Beyond the tutorials
