@@ -64,7 +64,7 @@ const ScenarioEntry kScenarios[] = {
     {"echo-server", "an upper-casing TCP echo server on 127.0.0.1: a process per connection, or a Pool(4)",
      "mpdemo echo-server --mode pool", "; --mode pool", setup_echo_server},
     {"crawler", "a Pool fetches pages from a local HTTP server; a callback parses them in the main process",
-     "mpdemo crawler", "", nullptr},
+     "mpdemo crawler", "; --workers 1", setup_crawler},
     // Beyond the tutorials
     {"scheduler", "FCFS, SJF, RR and MLFQ scheduling simulated tick by tick, with an answer mode",
      "mpdemo scheduler --policy rr --jobs 3", "", nullptr},
