@@ -149,13 +149,13 @@ Summary run_pipe(const PipeOptions& o, Context& ctx) {
       recv_end.recv<int>();
     } catch (const mp::OSError& e) {
       recv_closed_raised = true;
-      ctx.emit("pipe.closed_end_error", {{"call", "recv() on the closed end"}, {"error", e.what()}});
+      ctx.emit("pipe.recv_on_closed_end", {{"error", e.what()}});
     }
     try {
       send_end.send(1);  // every receiving end is closed now: nobody can ever read it
     } catch (const mp::OSError& e) {
       send_broken_raised = true;
-      ctx.emit("pipe.closed_end_error", {{"call", "send() with no receiving end left"}, {"error", e.what()}});
+      ctx.emit("pipe.send_without_reader", {{"error", e.what()}});
     }
   }
 
