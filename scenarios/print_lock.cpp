@@ -73,8 +73,8 @@ void task(const PrintLockOptions& o, const Context& ctx, mp::Lock& lock, Printer
   record.done = mp::monotonic_seconds();
   ctx.emit("print-lock.done");
   if (o.mode() == Mode::Lock) {
+    ctx.emit("print-lock.release");  // before release(): the next holder's lines come after this one
     lock.release();
-    ctx.emit("print-lock.release");
   }
 }
 

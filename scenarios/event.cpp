@@ -1,0 +1,196 @@
+// event: a traffic light (seed 003's Event example: 10 cars, a light that
+// switches every 5 s, a police car that will not wait long).
+//
+// The light is one process that toggles an mp::Event: set means green,
+// clear means red; it starts red. Cars arrive at random times. A car that
+// finds the light red waits on the Event; when wait() returns it looks
+// again, because the light may already have turned red once more, and only
+// drives on green. The police car waits with a timeout: when the timeout
+// runs out on red, it drives anyway. Each car writes the light's state at
+// the moment it passed into shared memory; the parent checks that no car
+// passed on red except the police car through its timeout. The light stops
+// once every car has passed (it waits on a second Event, "all passed", with
+// its switching interval as the timeout).
+//
+// Try:  mpdemo event
+//       mpdemo event --cars 20 --interval 2
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mp/deadline.hpp"
+#include "mp/event.hpp"
+#include "mp/process.hpp"
+#include "mp/shared_memory.hpp"
+#include "setups.hpp"
+
+namespace mpdemo {
+namespace {
+
+struct EventOptions {
+  int cars = 10;               // seed 003: range(10)
+  double interval = 5.0;       // seed 003: traffic_lights(e, 5)
+  double arrive_max = 12.0;    // cars arrive at a random 0..S s (over more than two light phases)
+  double police_arrive = 1.0;  // the police car arrives during the first red phase
+  double police_timeout = 0.1; // seed 003: the police car's wait(0.1)
+};
+
+// How one car passed, in shared memory. Written only by that car.
+struct Passage {
+  int passed = 0;        // 1 once through
+  int green = 0;         // the light's state when it passed: 1 green, 0 red
+  int timed_out = 0;     // 1 when a wait(timeout) ran out before it passed
+  int stops = 0;         // how often it had to wait on red
+};
+
+struct Road {
+  std::atomic<int> passed{0};  // cars through so far
+};
+
+// The light: toggles every `interval` until every car has passed.
+void traffic_light(const EventOptions& o, const Context& ctx, mp::Event& green, mp::Event& all_passed) {
+  ctx.emit("event.light_start", {{"interval", ctx.scaled(o.interval)}});
+  int switches = 0;
+  while (!all_passed.wait(ctx.timeout(o.interval))) {
+    ++switches;
+    if (green.is_set()) {
+      green.clear();
+      ctx.emit("event.light_red", {{"switch", switches}});
+    } else {
+      green.set();
+      ctx.emit("event.light_green", {{"switch", switches}});
+    }
+  }
+  ctx.emit("event.light_off", {{"switches", switches}});
+}
+
+// Counts the car through; the last one tells the light to stop.
+void pass(Road& road, mp::Event& all_passed, int total) {
+  if (road.passed.fetch_add(1) + 1 == total) all_passed.set();
+}
+
+void car(const EventOptions& o, const Context& ctx, mp::Event& green, mp::Event& all_passed, Road& road,
+         Passage& passage, int index, int total) {
+  Rng rng = ctx.rng(static_cast<std::uint64_t>(index));
+  ctx.sleep(rng.uniform(0.0, o.arrive_max));
+  while (!green.is_set()) {
+    ctx.emit(passage.stops == 0 ? "event.car_wait" : "event.car_missed");
+    ++passage.stops;
+    green.wait();  // true once the light was set, even if it turned red again since: look again
+  }
+  passage.green = green.is_set() ? 1 : 0;  // the light as the car crosses
+  passage.passed = 1;
+  ctx.emit(passage.stops == 0 ? "event.car_pass_direct" : "event.car_pass", {{"stops", passage.stops}});
+  pass(road, all_passed, total);
+}
+
+void police_car(const EventOptions& o, const Context& ctx, mp::Event& green, mp::Event& all_passed, Road& road,
+                Passage& passage, int total) {
+  ctx.sleep(o.police_arrive);
+  if (!green.is_set()) {
+    ctx.emit("event.police_wait", {{"timeout", *ctx.timeout(o.police_timeout)}});
+    ++passage.stops;
+    passage.timed_out = green.wait(ctx.timeout(o.police_timeout)) ? 0 : 1;
+  }
+  passage.green = green.is_set() ? 1 : 0;
+  passage.passed = 1;
+  ctx.emit(passage.green ? "event.police_pass_green" : "event.police_pass_red", {{"timed_out", passage.timed_out}});
+  pass(road, all_passed, total);
+}
+
+Summary run_event(const EventOptions& o, Context& ctx) {
+  const int total = o.cars + 1;  // the cars and the police car
+  ctx.emit("event.setup", {{"cars", o.cars}, {"interval", ctx.scaled(o.interval)}});
+
+  mp::Event green;  // starts clear: red
+  mp::Event all_passed;
+  mp::Shared<Road> road;
+  mp::SharedMapping passages_memory(sizeof(Passage) * static_cast<std::size_t>(total));
+  auto* passages = static_cast<Passage*>(passages_memory.data());
+  std::uninitialized_value_construct_n(passages, total);
+  Passage& police_passage = passages[o.cars];
+
+  mp::Process light([&] { traffic_light(o, ctx, green, all_passed); }, "Light");
+  std::vector<mp::Process> vehicles;
+  vehicles.reserve(static_cast<std::size_t>(total));
+  for (int i = 1; i <= o.cars; ++i)
+    vehicles.emplace_back([&, i] { car(o, ctx, green, all_passed, *road, passages[i - 1], i, total); },
+                          "Car-" + std::to_string(i));
+  vehicles.emplace_back([&] { police_car(o, ctx, green, all_passed, *road, police_passage, total); }, "Police");
+
+  light.start();
+  for (auto& v : vehicles) v.start();
+  int failed = 0;
+  for (auto& v : vehicles) {
+    v.join();
+    if (v.exitcode().value_or(1) != 0) ++failed;
+  }
+  // Every car has passed (or died): make sure the light hears of it even if
+  // a car died before counting itself, so the light never runs forever.
+  all_passed.set();
+  light.join();
+  const bool light_ok = light.exitcode().value_or(1) == 0;
+
+  int passed = 0, on_red = 0, stops = 0, missed = 0;
+  for (int i = 0; i < o.cars; ++i) {
+    const Passage& p = passages[i];
+    passed += p.passed;
+    if (p.passed && !p.green) ++on_red;
+    stops += p.stops;
+    missed += p.stops > 1 ? p.stops - 1 : 0;
+  }
+  passed += police_passage.passed;
+  const bool police_on_red = police_passage.passed && !police_passage.green;
+  // The police car may pass on red, but only because its wait timed out.
+  const int illegal = on_red + (police_on_red && !police_passage.timed_out ? 1 : 0);
+
+  ctx.emit("event.verdict", {{"passed", passed}, {"total", total}, {"stops", stops}, {"on_red", on_red},
+                             {"police", police_on_red ? "red" : "green"}});
+
+  Summary s;
+  s.figures = {{"cars", o.cars},
+               {"passed", passed},
+               {"stops", stops},
+               {"missed_greens", missed},
+               {"cars_on_red", on_red},
+               {"police_on_red", police_on_red},
+               {"police_timed_out", police_passage.timed_out == 1},
+               {"failed", failed},
+               {"light_stopped", light_ok}};
+  s.check("every_car_passed", passed == total && failed == 0, passed, total);
+  s.check("no_car_on_red_except_police_timeout", illegal == 0, illegal, 0);
+  // Whether the police car must meet a red light that outlasts its timeout:
+  // the light starts red for one interval. Checked only when the schedule
+  // leaves a wide margin (half an interval), so scheduling jitter cannot
+  // decide it.
+  const double police_done = ctx.scaled(o.police_arrive) + *ctx.timeout(o.police_timeout);
+  if (police_done <= *ctx.timeout(o.interval) / 2)
+    s.check("police_passed_by_timeout", police_on_red && police_passage.timed_out == 1,
+            police_passage.timed_out == 1, true);
+  s.check("light_stopped", light_ok, light_ok, true);
+  return s;
+}
+
+}  // namespace
+
+RunFunction setup_event(CLI::App& app) {
+  auto o = std::make_shared<EventOptions>();
+  app.add_option("--cars", o->cars, "car processes (plus one police car)")->capture_default_str()->check(CLI::Range(1, 2000));
+  app.add_option("--interval", o->interval, "the light switches every S seconds")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--arrive-max", o->arrive_max, "cars arrive at a random 0..S seconds")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--police-arrive", o->police_arrive, "the police car arrives after S seconds")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--police-timeout", o->police_timeout, "the police car waits at most S seconds for green")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  return [o](Context& ctx) { return run_event(*o, ctx); };
+}
+
+}  // namespace mpdemo

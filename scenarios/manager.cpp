@@ -1,0 +1,105 @@
+// manager: a dict in a Manager's server process, shared by 100 processes
+// (seed 003's Manager example: m.dict({"count": 100}), 100 processes each
+// doing d["count"] -= 1).
+//
+// The dict lives in one server process; every worker holds a proxy and
+// talks to the server over a socket. Each call (get, set) is served whole,
+// one at a time, but "d['count'] -= 1" is two calls: read, then write. A
+// small delay between them (the --delay, as if the worker did some work)
+// lets other workers read the same count meanwhile, and their writes
+// overwrite each other: without --lock the count ends well above 0. With
+// --lock every worker holds one process-shared Lock around read-and-write,
+// and the count ends at exactly 0.
+//
+// Try:  mpdemo manager            (updates lost: count ends above 0)
+//       mpdemo manager --lock     (count ends at 0)
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "mp/lock.hpp"
+#include "mp/manager.hpp"
+#include "mp/process.hpp"
+#include "setups.hpp"
+
+namespace mpdemo {
+namespace {
+
+struct ManagerOptions {
+  int workers = 100;        // seed 003: range(100)
+  std::int64_t count = 100; // seed 003: m.dict({"count": 100})
+  bool lock = false;
+  double delay = 0.05;      // between the read and the write
+};
+
+void worker(const ManagerOptions& o, const Context& ctx, const mp::DictProxy& dict, mp::Lock& lock) {
+  std::unique_lock<mp::Lock> guard(lock, std::defer_lock);
+  if (o.lock) guard.lock();
+  const auto read = dict.get("count").get<std::int64_t>();  // one request to the server
+  ctx.sleep(o.delay);                                        // others may read the same value now
+  dict.set("count", read - 1);                               // a second request
+  ctx.emit("manager.update", {{"read", read}, {"wrote", read - 1}});
+}
+
+Summary run_manager(const ManagerOptions& o, Context& ctx) {
+  mp::Manager manager;
+  const mp::DictProxy dict = manager.dict({{"count", o.count}});
+  ctx.emit(o.lock ? "manager.setup_lock" : "manager.setup",
+           {{"workers", o.workers}, {"count", o.count}, {"server", manager.pid()}});
+
+  mp::Lock lock;
+  std::vector<mp::Process> workers;
+  workers.reserve(static_cast<std::size_t>(o.workers));
+  for (int i = 1; i <= o.workers; ++i)
+    workers.emplace_back([&] { worker(o, ctx, dict, lock); }, "Worker-" + std::to_string(i));
+  for (auto& w : workers) w.start();
+  int failed = 0;
+  for (auto& w : workers) {
+    w.join();
+    if (w.exitcode().value_or(1) != 0) ++failed;
+  }
+
+  const auto final_count = dict.get("count").get<std::int64_t>();
+  const std::int64_t expected = o.count - (o.workers - failed);
+  const std::int64_t lost = final_count - expected;  // decrements that were overwritten
+  manager.shutdown();
+  const bool server_clean = manager.exitcode().value_or(1) == 0;
+
+  if (lost > 0) {
+    ctx.emit("manager.verdict_lost", {{"final", final_count}, {"expected", expected}, {"lost", lost}});
+  } else {
+    ctx.emit("manager.verdict_ok", {{"final", final_count}, {"workers", o.workers}, {"count", o.count}});
+  }
+
+  Summary s;
+  s.figures = {{"workers", o.workers},   {"start", o.count},         {"final", final_count},
+               {"expected", expected},   {"lost_updates", lost},     {"lock", o.lock},
+               {"failed", failed},       {"server_pid", manager.pid()}, {"server_exit_clean", server_clean}};
+  s.check("workers_finished", failed == 0, failed, 0);
+  if (o.lock) {
+    s.check("count_exact", final_count == expected, final_count, expected);
+  } else {
+    s.check("updates_lost", lost > 0, lost, "> 0");
+  }
+  s.check("server_shut_down", server_clean, server_clean, true);
+  return s;
+}
+
+}  // namespace
+
+RunFunction setup_manager(CLI::App& app) {
+  auto o = std::make_shared<ManagerOptions>();
+  app.add_option("--workers", o->workers, "worker processes, each decrementing the count once")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 2000));
+  app.add_option("--count", o->count, "the count in the dict at start")->capture_default_str();
+  app.add_flag("--lock", o->lock, "hold a process-shared Lock around each read-and-write");
+  app.add_option("--delay", o->delay, "seconds between a worker's read and its write")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  return [o](Context& ctx) { return run_manager(*o, ctx); };
+}
+
+}  // namespace mpdemo

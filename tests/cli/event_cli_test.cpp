@@ -1,0 +1,60 @@
+// mpdemo event through the real binary: cars go on green only, the police
+// car passes on red through its timeout, the light stops at the end.
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "support/mpdemo_runner.hpp"
+
+using test::run_json;
+
+namespace {
+
+int count_kind(const test::RunResult& r, const std::string& kind) {
+  int n = 0;
+  for (const auto& e : r.events) n += e.value("kind", "") == kind ? 1 : 0;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("event: every car passes on green, the police car on red by timeout", "[cli][event]") {
+  auto seed = GENERATE(1, 2, 3);
+  auto r = run_json({"event", "--speed", "0.05", "--seed", std::to_string(seed)});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto& s = r.summary();
+  CHECK(s["passed"] == 11);
+  CHECK(s["cars_on_red"] == 0);
+  CHECK(s["police_on_red"] == true);
+  CHECK(s["police_timed_out"] == true);
+  CHECK(r.check("no_car_on_red_except_police_timeout")["ok"] == true);
+  CHECK(r.check("police_passed_by_timeout")["ok"] == true);
+  CHECK(count_kind(r, "event.car_pass") + count_kind(r, "event.car_pass_direct") == 10);
+  CHECK(count_kind(r, "event.police_pass_red") == 1);
+  CHECK(count_kind(r, "event.light_off") == 1);
+  // The light started red, so some car arriving early had to wait.
+  CHECK(count_kind(r, "event.car_wait") > 0);
+  CHECK(count_kind(r, "event.light_green") > 0);
+}
+
+TEST_CASE("event: many cars and a fast light", "[cli][event]") {
+  auto r = run_json({"event", "--cars", "40", "--interval", "1", "--arrive-max", "4", "--speed", "0.05", "--seed",
+                     "4"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.summary()["passed"] == 41);
+  CHECK(r.summary()["cars_on_red"] == 0);
+  CHECK(r.summary()["light_stopped"] == true);
+}
+
+TEST_CASE("event: a police car that arrives on green needs no timeout, and is not checked for one", "[cli][event]") {
+  // The light turns green after 5 s and stays green until 10 s.
+  auto r = run_json({"event", "--police-arrive", "7", "--arrive-max", "8", "--speed", "0.05", "--seed", "5"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.summary()["police_on_red"] == false);
+  CHECK(r.summary()["police_timed_out"] == false);
+  CHECK(r.check("police_passed_by_timeout").is_null());
+  CHECK(count_kind(r, "event.police_pass_green") == 1);
+}
