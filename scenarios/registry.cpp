@@ -22,16 +22,16 @@ const ScenarioEntry kScenarios[] = {
     {"lifecycle", "name, pid, exitcode and is_alive before, during and after terminate()", "mpdemo lifecycle",
      "; --exit-code 7 --before-terminate 0", setup_lifecycle},
     {"zombie", "a child that exited but was not waited for: state Z (<defunct>) until reaped",
-     "mpdemo zombie --count 3", "", nullptr},
+     "mpdemo zombie --count 3", "--mode wait; --mode sigchld --count 8; --mode ignore --count 8", setup_zombie},
     {"orphan", "the parent exits first; the child reports its new parent (init or a subreaper)", "mpdemo orphan",
-     "", nullptr},
+     "; --linger 0", setup_orphan},
     {"daemon", "a daemon child is cut off when the main process ends; a normal child runs to the end",
      "mpdemo daemon", "; --worker 0 --daemon-steps 10", setup_daemon},
     {"fork", "fork() returns twice: 0 in the child, the child's pid in the parent", "mpdemo fork", "; --rounds 20", setup_fork},
     {"threads-vs-processes", "creation cost, crash isolation and CPU scaling of threads vs processes",
-     "mpdemo threads-vs-processes --count 50", "", nullptr},
+     "mpdemo threads-vs-processes --count 50", "--count 20 --work 1", setup_threads_vs_processes},
     {"states", "children that compute, sleep and block, sampled from the process table (R/S/D/Z)",
-     "mpdemo states", "", nullptr},
+     "mpdemo states", "; --samples 3", setup_states},
     // Synchronisation
     {"print-lock", "three tasks print start/done: interleaved, serial with --join, serial in lock order with --lock",
      "mpdemo print-lock --lock", "; --join; --lock", setup_print_lock},
@@ -71,7 +71,8 @@ const ScenarioEntry kScenarios[] = {
      "mpdemo crawler", "; --workers 1", setup_crawler},
     // Beyond the tutorials
     {"scheduler", "FCFS, SJF, RR and MLFQ scheduling simulated tick by tick, with an answer mode",
-     "mpdemo scheduler --policy rr --jobs 3", "", nullptr},
+     "mpdemo scheduler --policy rr --jobs 3",
+     "; -c; --policy sjf -c; --policy rr --quantum 2 -c; --policy mlfq --jobs 5 --boost 8 -c", setup_scheduler},
 };
 
 }  // namespace

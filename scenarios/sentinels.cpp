@@ -1,0 +1,66 @@
+#include "sentinels.hpp"
+
+#include <poll.h>
+#include <sys/wait.h>
+
+#include <cerrno>
+#include <vector>
+
+#include "mp/errors.hpp"
+
+namespace mpdemo {
+namespace {
+
+// Without a pidfd (kernels before 5.3): ask waitpid's sibling waitid with
+// WNOWAIT, which reports an ended child but leaves it unreaped.
+bool ended_by_waitid(pid_t pid) {
+  siginfo_t info{};
+  int r;
+  do {
+    r = ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT);
+  } while (r < 0 && errno == EINTR);
+  if (r < 0) return errno == ECHILD;  // already reaped (by us, or by the kernel under SIG_IGN)
+  return info.si_pid == pid;
+}
+
+}  // namespace
+
+bool has_ended(const mp::Process& process) {
+  if (process.sentinel() < 0) return ended_by_waitid(process.pid());
+  pollfd p{process.sentinel(), POLLIN, 0};
+  int r;
+  do {
+    r = ::poll(&p, 1, 0);
+  } while (r < 0 && errno == EINTR);
+  return r > 0;
+}
+
+bool wait_all_ended(std::span<mp::Process> processes, mp::Timeout timeout) {
+  mp::Deadline deadline(timeout);
+  for (;;) {
+    std::vector<pollfd> pending;
+    bool without_pidfd = false;
+    for (const auto& p : processes) {
+      if (has_ended(p)) continue;
+      if (p.sentinel() < 0) without_pidfd = true;
+      else pending.push_back({p.sentinel(), POLLIN, 0});
+    }
+    if (pending.empty() && !without_pidfd) return true;
+    if (deadline.expired()) return false;
+    int ms = without_pidfd ? 1 : deadline.poll_ms();
+    if (::poll(pending.data(), pending.size(), ms) < 0 && errno != EINTR) mp::throw_os_error("poll(sentinels)");
+  }
+}
+
+bool wait_pidfd(int fd, mp::Timeout timeout) {
+  mp::Deadline deadline(timeout);
+  for (;;) {
+    pollfd p{fd, POLLIN, 0};
+    int r = ::poll(&p, 1, deadline.poll_ms());
+    if (r > 0) return true;
+    if (r == 0) return false;
+    if (errno != EINTR) mp::throw_os_error("poll(pidfd)");
+  }
+}
+
+}  // namespace mpdemo

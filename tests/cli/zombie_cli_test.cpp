@@ -1,0 +1,98 @@
+// mpdemo zombie through the real binary: each reaping mode shows its lesson
+// and leaves no child behind.
+#include <catch2/catch.hpp>
+#include <string>
+#include <sys/stat.h>
+
+#include "support/mpdemo_runner.hpp"
+
+using test::run_json;
+
+namespace {
+
+bool proc_entry_exists(int pid) {
+  struct stat st;
+  return ::stat(("/proc/" + std::to_string(pid)).c_str(), &st) == 0;
+}
+
+int count_kind(const test::RunResult& r, const std::string& kind) {
+  int n = 0;
+  for (const auto& e : r.events) n += e.value("kind", "") == kind ? 1 : 0;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("zombie: wait and sigchld modes show Z before the reap and nothing after", "[cli][zombie]") {
+  const std::string mode = GENERATE("wait", "sigchld");
+  auto r = run_json({"zombie", "--mode", mode, "--count", "5", "--speed", "0.02", "--seed", "1"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto& s = r.summary();
+  CHECK(s["ok"] == true);
+  CHECK(s["mode"] == mode);
+  CHECK(s["zombies_seen"] == 5);
+  CHECK(s["gone"] == 5);
+  CHECK(s["exit_status_collected"] == 5);
+  CHECK(r.check("zombie_before_reap")["ok"] == true);
+  CHECK(r.check("gone_after_reap")["ok"] == true);
+
+  // What ps would print for each exited child, before the reap.
+  int defunct = 0;
+  for (const auto& e : r.events) {
+    if (e["kind"] != "zombie.ps") continue;
+    CHECK(e["stat"] == "Z");
+    const std::string command = e["command"];
+    CHECK(command.front() == '[');
+    CHECK(command.find("<defunct>") != std::string::npos);
+    ++defunct;
+  }
+  CHECK(defunct == 5);
+  // Each reap read the status the child chose (child i exits with i).
+  for (const auto& e : r.events)
+    if (e["kind"] == "zombie.reaped") CHECK(e["gone"] == true);
+  for (const auto& e : r.events)
+    if (e["kind"] == "zombie.ps_alive") CHECK_FALSE(proc_entry_exists(e["child"]));
+
+  if (mode == "sigchld") {
+    CHECK(s["sigchld_signals"].get<int>() >= 1);
+    CHECK(s["sigchld_signals"].get<int>() <= 5);
+    CHECK(s["wakeups"].get<int>() >= 1);
+    CHECK(count_kind(r, "zombie.handler_installed") == 1);
+    CHECK(count_kind(r, "zombie.restored") == 1);
+  }
+}
+
+TEST_CASE("zombie --mode ignore: the kernel reaps, no Z ever, the status is lost", "[cli][zombie]") {
+  auto r = run_json({"zombie", "--mode", "ignore", "--count", "6", "--speed", "0.02", "--seed", "2"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto& s = r.summary();
+  CHECK(s["ok"] == true);
+  CHECK(s["zombies_seen"] == 0);
+  CHECK(s["gone"] == 6);
+  CHECK(s["exit_status_lost"] == 6);
+  CHECK(s["exit_status_collected"] == 0);
+  CHECK(count_kind(r, "zombie.ps") == 0);
+  CHECK(count_kind(r, "zombie.vanished") == 5);  // --show defaults to 5
+  for (const auto& e : r.events)
+    if (e["kind"] == "zombie.vanished") CHECK(std::string(e["seen"]).find('Z') == std::string::npos);
+}
+
+TEST_CASE("zombie --count many: all counted, only --show lines shown", "[cli][zombie]") {
+  auto r = run_json({"zombie", "--mode", "sigchld", "--count", "200", "--show", "2", "--speed", "0", "--seed", "3"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.summary()["zombies_seen"] == 200);
+  CHECK(r.summary()["gone"] == 200);
+  CHECK(count_kind(r, "zombie.ps") == 2);
+  CHECK(count_kind(r, "zombie.child_exits") == 2);
+}
+
+TEST_CASE("zombie: bad usage exits 2", "[cli][zombie][errors]") {
+  auto bad_mode = test::run_mpdemo({"zombie", "--mode", "reap"});
+  CHECK(bad_mode.exit_code == 2);
+  CHECK(bad_mode.err.find("--mode") != std::string::npos);
+  auto bad_count = test::run_mpdemo({"zombie", "--count", "0"});
+  CHECK(bad_count.exit_code == 2);
+}
