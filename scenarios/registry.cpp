@@ -22,7 +22,7 @@ const ScenarioEntry kScenarios[] = {
     {"lifecycle", "name, pid, exitcode and is_alive before, during and after terminate()", "mpdemo lifecycle",
      "; --exit-code 7 --before-terminate 0", setup_lifecycle},
     {"zombie", "a child that exited but was not waited for: state Z (<defunct>) until reaped",
-     "mpdemo zombie --count 3", "--mode wait; --mode sigchld --count 8; --mode ignore --count 8", setup_zombie},
+     "mpdemo zombie --count 3", "--mode wait --hold 2; --mode sigchld --count 8; --mode ignore --count 8", setup_zombie},
     {"orphan", "the parent exits first; the child reports its new parent (init or a subreaper)", "mpdemo orphan",
      "; --linger 0", setup_orphan},
     {"daemon", "a daemon child is cut off when the main process ends; a normal child runs to the end",

@@ -56,7 +56,7 @@ struct ZombieOptions {
   std::string mode_word = "wait";  // --mode: wait, sigchld or ignore
   ReapMode mode = ReapMode::Wait;  // set from mode_word when the run starts
   int count = 3;      // children
-  double hold = 2.0;  // seconds the parent stays busy before reaping (--mode wait): time to run ps
+  double hold = 10.0;  // seconds the parent stays busy before reaping (--mode wait): time to run ps yourself
   int show = 5;       // children whose lines are shown (all are counted)
 };
 
