@@ -19,7 +19,6 @@
 
 #include <CLI/CLI.hpp>
 #include <atomic>
-#include <cmath>
 #include <memory>
 #include <string>
 
@@ -27,6 +26,7 @@
 #include "mp/errors.hpp"
 #include "mp/process.hpp"
 #include "mp/shared_memory.hpp"
+#include "seconds_text.hpp"
 #include "setups.hpp"
 
 namespace mpdemo {
@@ -38,6 +38,10 @@ struct DaemonOptions {
   double step = 0.7;     // its steps do not end at main's 2 s, so the cut is clear
   double worker = 3;     // the normal child: longer than main too, and it still finishes
 };
+
+// The least time (after --speed) the daemon must still have to work when main
+// ends, for its cut to be seen despite process start-up and scheduling.
+constexpr double kLeastMargin = 0.02;
 
 // What the children did, written by them into memory shared with main.
 struct Progress {
@@ -78,6 +82,15 @@ void worker_work(const DaemonOptions& o, const Context& ctx, Progress& progress)
 }
 
 Summary run_daemon(const DaemonOptions& o, Context& ctx) {
+  // A daemon set up to finish before main ends simply finishes: the run then
+  // shows (and its check reports) that nothing was cut off. But a --speed
+  // that squeezes a longer daemon into the same instant as main's end shows
+  // nothing at all: that is bad usage.
+  const double left_at_main_end = ctx.scaled(o.daemon_steps * o.step - o.main);
+  if (o.daemon_steps * o.step > o.main && left_at_main_end < kLeastMargin)
+    throw UsageError("with --speed " + seconds_text(ctx.speed()) + " the daemon has only " +
+                     seconds_text(left_at_main_end) +
+                     " s of work left when main ends, too little to see it cut off; use a larger --speed");
   mp::Shared<Progress> progress;
   double main_ended = 0;
   {
@@ -92,7 +105,7 @@ Summary run_daemon(const DaemonOptions& o, Context& ctx) {
     ctx.emit("daemon.main_ends");
     main_ended = mp::monotonic_seconds();
   }  // the end of main's code: ~Process terminates the daemon, then waits for the worker
-  const double waited = std::round((mp::monotonic_seconds() - main_ended) * 1000) / 1000;
+  const double waited = rounded_seconds(mp::monotonic_seconds() - main_ended);
   const bool nothing_left = mp::active_children().empty();
 
   const int steps_done = progress->daemon_steps_done;

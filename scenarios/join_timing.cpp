@@ -18,8 +18,6 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <cmath>
-#include <cstdio>
 #include <memory>
 #include <numeric>
 #include <string>
@@ -28,6 +26,7 @@
 #include "mp/connection.hpp"
 #include "mp/deadline.hpp"
 #include "mp/process.hpp"
+#include "seconds_text.hpp"
 #include "setups.hpp"
 
 namespace mpdemo {
@@ -44,15 +43,6 @@ struct JoinTimingOptions {
 constexpr double kConcurrentBelowSum = 0.75;
 constexpr double kLeastMargin = 0.02;
 constexpr double kBelowExpected = 0.9;  // sleeps may end a little early on a coarse clock; never much
-
-// Seconds as shown: to the millisecond, which is all a process timing means.
-double rounded(double seconds) { return std::round(seconds * 1000) / 1000; }
-
-std::string seconds_text(double seconds) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.3f", seconds);
-  return text;
-}
 
 std::vector<mp::Process> make_sleepers(const std::vector<double>& sleeps, const Context& ctx) {
   std::vector<mp::Process> children;
@@ -76,7 +66,7 @@ double start_all_then_join_all(const std::vector<double>& sleeps, const Context&
   for (auto& c : children) c.start();
   for (auto& c : children) {
     c.join();
-    ctx.emit("join-timing.joined", {{"child", c.name()}, {"at", rounded(mp::monotonic_seconds() - t0)}});
+    ctx.emit("join-timing.joined", {{"child", c.name()}, {"at", rounded_seconds(mp::monotonic_seconds() - t0)}});
   }
   return mp::monotonic_seconds() - t0;
 }
@@ -88,7 +78,7 @@ double start_and_join_one_by_one(const std::vector<double>& sleeps, const Contex
   for (auto& c : children) {
     c.start();
     c.join();
-    ctx.emit("join-timing.joined", {{"child", c.name()}, {"at", rounded(mp::monotonic_seconds() - t0)}});
+    ctx.emit("join-timing.joined", {{"child", c.name()}, {"at", rounded_seconds(mp::monotonic_seconds() - t0)}});
   }
   return mp::monotonic_seconds() - t0;
 }
@@ -125,7 +115,7 @@ TimeoutObservation join_with_timeout(double timeout, const Context& ctx) {
   seen.alive = busy.is_alive();
   seen.exitcode_empty = !busy.exitcode().has_value();
   ctx.emit("join-timing.timeout_returned",
-           {{"returned", seen.returned}, {"waited", rounded(seen.waited)}, {"alive", seen.alive},
+           {{"returned", seen.returned}, {"waited", rounded_seconds(seen.waited)}, {"alive", seen.alive},
             {"exitcode", seen.exitcode_empty ? "None" : std::to_string(busy.exitcode().value_or(0))}});
 
   ctx.emit("join-timing.stop");
@@ -144,18 +134,18 @@ Summary run_join_timing(const JoinTimingOptions& o, Context& ctx) {
     throw UsageError("with these --sleeps and --speed " + seconds_text(ctx.speed()) + " the two ways differ by " +
                      seconds_text(ctx.scaled(sum - max)) +
                      " s, too little to time against process start-up; use longer or more sleeps, or a larger --speed");
-  const double scaled_max = rounded(ctx.scaled(max)), scaled_sum = rounded(ctx.scaled(sum));
+  const double scaled_max = rounded_seconds(ctx.scaled(max)), scaled_sum = rounded_seconds(ctx.scaled(sum));
 
   std::vector<double> scaled;
-  for (double s : o.sleeps) scaled.push_back(rounded(ctx.scaled(s)));
+  for (double s : o.sleeps) scaled.push_back(rounded_seconds(ctx.scaled(s)));
   ctx.emit("join-timing.setup", {{"children", o.sleeps.size()}, {"sleeps", scaled}, {"max", scaled_max}, {"sum", scaled_sum}});
 
   ctx.emit("join-timing.way_concurrent");
-  const double concurrent = rounded(start_all_then_join_all(o.sleeps, ctx));
+  const double concurrent = rounded_seconds(start_all_then_join_all(o.sleeps, ctx));
   ctx.emit("join-timing.concurrent_total", {{"measured", concurrent}, {"max", scaled_max}, {"sum", scaled_sum}});
 
   ctx.emit("join-timing.way_serial");
-  const double serial = rounded(start_and_join_one_by_one(o.sleeps, ctx));
+  const double serial = rounded_seconds(start_and_join_one_by_one(o.sleeps, ctx));
   ctx.emit("join-timing.serial_total", {{"measured", serial}, {"max", scaled_max}, {"sum", scaled_sum}});
 
   const double timeout = ctx.timeout(o.join_timeout).value_or(0);
@@ -164,7 +154,7 @@ Summary run_join_timing(const JoinTimingOptions& o, Context& ctx) {
   Summary s;
   s.figures = {{"sleeps", scaled},           {"expected_max", scaled_max},   {"expected_sum", scaled_sum},
                {"concurrent_seconds", concurrent}, {"serial_seconds", serial}, {"join_timeout", timeout},
-               {"timeout_waited", rounded(seen.waited)},    {"alive_after_timeout", seen.alive}};
+               {"timeout_waited", rounded_seconds(seen.waited)},    {"alive_after_timeout", seen.alive}};
   s.check("start_all_then_join_all_takes_about_max",
           concurrent >= kBelowExpected * scaled_max && concurrent < kConcurrentBelowSum * scaled_sum, concurrent,
           ">= 0.9 x max (" + seconds_text(kBelowExpected * scaled_max) + ") and < 0.75 x sum (" +
@@ -173,7 +163,7 @@ Summary run_join_timing(const JoinTimingOptions& o, Context& ctx) {
           ">= 0.9 x sum (" + seconds_text(kBelowExpected * scaled_sum) + ")");
   s.check("join_timeout_returns_while_child_runs",
           !seen.returned && seen.alive && seen.exitcode_empty && seen.waited >= kBelowExpected * timeout,
-          json{{"returned", seen.returned}, {"alive", seen.alive}, {"waited", rounded(seen.waited)}},
+          json{{"returned", seen.returned}, {"alive", seen.alive}, {"waited", rounded_seconds(seen.waited)}},
           json{{"returned", false}, {"alive", true}, {"waited", ">= 0.9 x " + seconds_text(timeout)}});
   s.check("child_finished_after_stop", seen.final_join && seen.final_exitcode == 0, seen.final_exitcode, 0);
   return s;
@@ -183,7 +173,7 @@ Summary run_join_timing(const JoinTimingOptions& o, Context& ctx) {
 
 RunFunction setup_join_timing(CLI::App& app) {
   auto o = std::make_shared<JoinTimingOptions>();
-  app.add_option("--sleeps", o->sleeps, "seconds each child sleeps, one child per value")
+  app.add_option("--sleeps", o->sleeps, "seconds each child sleeps, one child per value (e.g. 1,2,3)")
       ->delimiter(',')
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);

@@ -34,6 +34,7 @@
 #include "mp/deadline.hpp"
 #include "mp/process.hpp"
 #include "mp/shared_memory.hpp"
+#include "seconds_text.hpp"
 #include "setups.hpp"
 
 namespace mpdemo {
@@ -44,6 +45,11 @@ struct SpawnOptions {
   int work_min = 1;   // seed 002: each child works randrange(1, 5) seconds
   int work_max = 4;
 };
+
+// The least work (after --speed) that lets a child be seen still working
+// when its start() returns: on a busy machine main can wait milliseconds for
+// the CPU after fork.
+constexpr double kLeastWork = 0.02;
 
 // What one child writes about itself, in memory shared with the main process.
 struct ChildRecord {
@@ -88,6 +94,9 @@ Summary run_spawn(const SpawnOptions& o, Context& ctx) {
   if (o.work_min > o.work_max)
     throw UsageError("--work-min (" + std::to_string(o.work_min) + ") is larger than --work-max (" +
                      std::to_string(o.work_max) + ")");
+  if (ctx.scaled(o.work_min) < kLeastWork)
+    throw UsageError("--work-min x --speed is " + seconds_text(ctx.scaled(o.work_min)) +
+                     " s: children must work at least 0.02 s to be seen at work when start() returns; use a larger --work-min or --speed");
   const int total = 2 * o.per_way;
   ctx.emit("spawn.setup", {{"per_way", o.per_way}, {"main_pid", ::getpid()}});
 
@@ -176,7 +185,7 @@ RunFunction setup_spawn(CLI::App& app) {
   app.add_option("--work-min", o->work_min, "each child works a random whole number of seconds, at least this")
       ->capture_default_str()
       ->check(CLI::Range(0, 3600));
-  app.add_option("--work-max", o->work_max, "... and at most this")->capture_default_str()->check(CLI::Range(0, 3600));
+  app.add_option("--work-max", o->work_max, "each child works a random whole number of seconds, at most this")->capture_default_str()->check(CLI::Range(0, 3600));
   return [o](Context& ctx) { return run_spawn(*o, ctx); };
 }
 

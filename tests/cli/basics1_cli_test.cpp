@@ -79,8 +79,8 @@ TEST_CASE("spawn: both ways run each child once and start() returns while the ch
 }
 
 TEST_CASE("spawn: the seed fixes the work times", "[cli][spawn]") {
-  auto a = run_json({"spawn", "--speed", "0.01", "--seed", "5"});
-  auto b = run_json({"spawn", "--speed", "0.01", "--seed", "5"});
+  auto a = run_json({"spawn", "--speed", "0.05", "--seed", "5"});
+  auto b = run_json({"spawn", "--speed", "0.05", "--seed", "5"});
   REQUIRE(!a.events.empty());
   REQUIRE(!b.events.empty());
   CHECK(a.summary()["works"] == b.summary()["works"]);
@@ -89,6 +89,10 @@ TEST_CASE("spawn: the seed fixes the work times", "[cli][spawn]") {
     CHECK(w.get<int>() <= 4);
   }
   CHECK(run_mpdemo({"spawn", "--work-min", "3", "--work-max", "2"}).exit_code == 2);
+  // At --speed 0 the children do no work: nothing to see, and the run says why.
+  auto instant = run_mpdemo({"spawn", "--speed", "0"});
+  CHECK(instant.exit_code == 2);
+  CHECK(instant.err.find("--work-min") != std::string::npos);
 }
 
 TEST_CASE("pid: every child's ppid is main's pid in the child and in the process table", "[cli][pid]") {
@@ -269,6 +273,9 @@ TEST_CASE("daemon: when main outlives the daemon the lesson is not seen and the 
   CHECK(r.check("daemon_cut_off_never_done")["ok"] == false);
   CHECK(r.summary()["daemon_done"] == true);
   CHECK(events_of(r, "daemon.verdict_finished").size() == 1);
+  auto instant = run_mpdemo({"daemon", "--speed", "0"});
+  CHECK(instant.exit_code == 2);
+  CHECK(instant.err.find("too little to see it cut off") != std::string::npos);
 }
 
 TEST_CASE("process basics: --help shows an example with the options and --seed", "[cli][help][spawn][pid][isolation][join-timing][lifecycle][fork][daemon]") {
