@@ -113,6 +113,8 @@ Summary run_daemon(const DaemonOptions& o, Context& ctx) {
   const bool cut_off = progress->daemon_started && !daemon_done && steps_done < o.daemon_steps;
   if (cut_off) {
     ctx.emit("daemon.verdict_cut_off", {{"steps_done", steps_done}, {"of", o.daemon_steps}, {"waited", waited}});
+  } else if (!progress->daemon_started) {
+    ctx.emit("daemon.verdict_never_ran", {{"of", o.daemon_steps}});
   } else {
     ctx.emit("daemon.verdict_finished", {{"steps_done", steps_done}, {"of", o.daemon_steps}, {"waited", waited}});
   }
