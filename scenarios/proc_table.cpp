@@ -1,20 +1,39 @@
 #include "proc_table.hpp"
 
-#include <cstdio>
-#include <fstream>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <sstream>
+
+#include "mp/errors.hpp"
+#include "mp/unique_fd.hpp"
 
 namespace mpdemo {
 namespace {
 
 std::string proc_path(pid_t pid, const char* file) { return "/proc/" + std::to_string(pid) + "/" + file; }
 
+// The whole file, or "" when the process has no entry (never existed, or
+// reaped). Any other failure (out of descriptors, say) is an error, not "gone".
 std::string read_whole(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return {};
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  mp::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ENOENT || errno == ESRCH) return {};
+    mp::throw_os_error("open " + path);
+  }
+  std::string text;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n > 0) {
+      text.append(buf, static_cast<std::size_t>(n));
+    } else if (n == 0 || errno == ESRCH) {  // ESRCH: the process was reaped while we read
+      return text;
+    } else if (errno != EINTR) {
+      mp::throw_os_error("read " + path);
+    }
+  }
 }
 
 }  // namespace

@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -59,6 +60,24 @@ struct ZombieOptions {
   double hold = 10.0;  // seconds the parent stays busy before reaping (--mode wait): time to run ps yourself
   int show = 5;       // children whose lines are shown (all are counted)
 };
+
+// Each child is watched through a pidfd (its sentinel), one descriptor per
+// child, and /proc reads need a few more. Raises the soft limit (up to the
+// hard one) when --count needs it; the change lasts until mpdemo exits.
+void ensure_descriptors(int count, const Context& ctx) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) mp::throw_os_error("getrlimit(RLIMIT_NOFILE)");
+  const auto needed = static_cast<rlim_t>(count) + 64;
+  if (limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur >= needed) return;
+  if (limit.rlim_max != RLIM_INFINITY && limit.rlim_max < needed)
+    throw UsageError("--count " + std::to_string(count) + " needs about " + std::to_string(needed) +
+                     " file descriptors (one pidfd per child), but the hard limit is " +
+                     std::to_string(limit.rlim_max) + " (ulimit -Hn)");
+  const rlim_t before = limit.rlim_cur;
+  limit.rlim_cur = needed;
+  if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) mp::throw_os_error("setrlimit(RLIMIT_NOFILE)");
+  ctx.emit("zombie.fd_limit_raised", {{"from", before}, {"to", needed}});
+}
 
 // A safety net, not a lesson: children that exit at once end well within it.
 constexpr double kEndTimeout = 10.0;
@@ -238,6 +257,7 @@ void run_ignore_mode(const ZombieOptions& o, const Context& ctx, std::vector<mp:
 
 Summary run_zombie(const ZombieOptions& o, Context& ctx) {
   ctx.emit("zombie.setup", {{"count", o.count}, {"mode", mode_name(o.mode)}, {"parent", ::getpid()}});
+  ensure_descriptors(o.count, ctx);
 
   // The self-pipe of the SIGCHLD handler, declared before the disposition so
   // that it outlives the handler that writes to it.

@@ -1,8 +1,10 @@
 // mpdemo zombie through the real binary: each reaping mode shows its lesson
 // and leaves no child behind.
+#include <sys/resource.h>
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
 #include <string>
-#include <sys/stat.h>
 
 #include "support/mpdemo_runner.hpp"
 
@@ -87,6 +89,25 @@ TEST_CASE("zombie --count many: all counted, only --show lines shown", "[cli][zo
   CHECK(r.summary()["gone"] == 200);
   CHECK(count_kind(r, "zombie.ps") == 2);
   CHECK(count_kind(r, "zombie.child_exits") == 2);
+}
+
+TEST_CASE("zombie raises a low open-file limit to watch every child", "[cli][zombie]") {
+  // The soft limit is inherited by the mpdemo the test runs; put it back after.
+  rlimit saved{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved) == 0);
+  if (saved.rlim_max != RLIM_INFINITY && saved.rlim_max < 1000) {
+    WARN("hard open-file limit below 1000: nothing to test");
+    return;
+  }
+  rlimit low = saved;
+  low.rlim_cur = 256;
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
+  auto r = run_json({"zombie", "--count", "400", "--show", "0", "--speed", "0", "--seed", "4"});
+  ::setrlimit(RLIMIT_NOFILE, &saved);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.summary()["zombies_seen"] == 400);
+  CHECK(count_kind(r, "zombie.fd_limit_raised") == 1);
 }
 
 TEST_CASE("zombie: bad usage exits 2", "[cli][zombie][errors]") {
