@@ -30,7 +30,7 @@ const ScenarioEntry kScenarios[] = {
     {"fork", "fork() returns twice: 0 in the child, the child's pid in the parent", "mpdemo fork", "; --rounds 20", setup_fork},
     {"threads-vs-processes", "creation cost, crash isolation and CPU scaling of threads vs processes",
      "mpdemo threads-vs-processes --count 50", "--count 20 --work 1", setup_threads_vs_processes},
-    {"states", "children that compute, sleep and block, sampled from the process table (R/S/D/Z)",
+    {"states", "children that compute, sleep, block, stop and exit, sampled from the process table (R/S/D/T/Z)",
      "mpdemo states", "; --samples 3", setup_states},
     // Synchronisation
     {"print-lock", "three tasks print start/done: interleaved, serial with --join, serial in lock order with --lock",
