@@ -43,7 +43,8 @@ namespace {
 struct OrphanOptions {
   bool subreaper = true;  // make mpdemo the child subreaper (off: --no-subreaper)
   double linger = 1.0;    // seconds the orphan lives on after it was re-parented
-  double reaper_wait = 1.0;  // seconds to watch whether another reaper collects it (--no-subreaper)
+  double reaper_wait = 3.0;  // seconds to watch whether another reaper collects it (--no-subreaper);
+                             // some inits reap only every second or so
 };
 
 // A safety net for steps that take microseconds; never a lesson's duration.
