@@ -16,17 +16,16 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <set>
-#include <sstream>
 #include <string>
 #include <tuple>
 #include <vector>
 
 #include "mp/connection.hpp"
 #include "mp/process.hpp"
+#include "proc_table.hpp"
 #include "setups.hpp"
 
 namespace mpdemo {
@@ -44,33 +43,11 @@ constexpr double kReportTimeout = 10.0;
 // What a child sends: its index, getpid(), getppid().
 using Report = std::tuple<int, int, int>;
 
-// A process as the kernel's process table shows it (what ps reads).
-struct TableEntry {
-  std::string comm;  // executable name, at most 15 bytes
-  int ppid = 0;      // 0 when there is no entry
-};
-
-// Fields 2 and 4 of /proc/<pid>/stat. The name is in parentheses and may
-// itself contain spaces and ')', so the fields after it are found from the
-// last ')'.
-TableEntry read_table_entry(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (!std::getline(in, line)) return {};
-  const auto open = line.find('('), close = line.rfind(')');
-  if (open == std::string::npos || close == std::string::npos || close < open) return {};
-  TableEntry entry{line.substr(open + 1, close - open - 1), 0};
-  std::istringstream rest(line.substr(close + 1));
-  char state = 0;
-  rest >> state >> entry.ppid;
-  return entry;
-}
-
 Summary run_pid(const PidOptions& o, Context& ctx) {
   const pid_t main_pid = ::getpid();
   const pid_t main_ppid = ::getppid();
   // The event header carries pid and ppid already (getpid/getppid at emit).
-  ctx.emit("pid.main", {{"parent_comm", read_table_entry(main_ppid).comm}});
+  ctx.emit("pid.main", {{"parent_comm", read_comm(main_ppid)}});
 
   // Children send reports on one one-way pipe; a second one is the "you may
   // go" signal: a child waits until every copy of its write end is closed.
@@ -120,9 +97,9 @@ Summary run_pid(const PidOptions& o, Context& ctx) {
     auto it = reports.find(i);
     if (it == reports.end()) continue;
     const auto [index, pid, ppid] = it->second;
-    const TableEntry entry = read_table_entry(pid);
-    const int table_ppid = entry.ppid;
-    ctx.emit("pid.table", {{"child", child.name()}, {"child_pid", pid}, {"table_ppid", table_ppid}, {"comm", entry.comm}});
+    const auto entry = read_proc_stat(pid);  // the child is alive, waiting: it has an entry
+    const int table_ppid = entry ? entry->ppid : 0;
+    ctx.emit("pid.table", {{"child", child.name()}, {"child_pid", pid}, {"table_ppid", table_ppid}, {"comm", entry ? entry->comm : ""}});
     if (ppid == main_pid) ++ppid_matches;
     if (pid == child.pid()) ++pid_matches;
     if (table_ppid == main_pid) ++table_agrees;
