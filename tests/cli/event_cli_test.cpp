@@ -6,17 +6,8 @@
 
 #include "support/mpdemo_runner.hpp"
 
+using test::count_kind;
 using test::run_json;
-
-namespace {
-
-int count_kind(const test::RunResult& r, const std::string& kind) {
-  int n = 0;
-  for (const auto& e : r.events) n += e.value("kind", "") == kind ? 1 : 0;
-  return n;
-}
-
-}  // namespace
 
 TEST_CASE("event: every car passes on green, the police car on red by timeout", "[cli][event]") {
   auto seed = GENERATE(1, 2, 3);

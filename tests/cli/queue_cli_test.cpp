@@ -3,17 +3,8 @@
 
 #include "support/mpdemo_runner.hpp"
 
+using test::count_kind;
 using test::run_json;
-
-namespace {
-
-int count_kind(const test::RunResult& r, const std::string& kind) {
-  int n = 0;
-  for (const auto& e : r.events) n += e.value("kind", "") == kind ? 1 : 0;
-  return n;
-}
-
-}  // namespace
 
 TEST_CASE("queue: Full and Empty are raised where Python raises them", "[cli][queue]") {
   auto maxsize = GENERATE(1, 3);

@@ -5,17 +5,8 @@
 
 #include "support/mpdemo_runner.hpp"
 
+using test::count_kind;
 using test::run_json;
-
-namespace {
-
-int count_kind(const test::RunResult& r, const std::string& kind) {
-  int n = 0;
-  for (const auto& e : r.events) n += e.value("kind", "") == kind ? 1 : 0;
-  return n;
-}
-
-}  // namespace
 
 TEST_CASE("scheduler: question mode prints the parameters and jobs, not the answers", "[cli][scheduler]") {
   auto r = run_json({"scheduler", "--jobs", "4", "--seed", "1"});

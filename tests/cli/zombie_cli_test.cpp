@@ -8,6 +8,7 @@
 
 #include "support/mpdemo_runner.hpp"
 
+using test::count_kind;
 using test::run_json;
 
 namespace {
@@ -17,11 +18,6 @@ bool proc_entry_exists(int pid) {
   return ::stat(("/proc/" + std::to_string(pid)).c_str(), &st) == 0;
 }
 
-int count_kind(const test::RunResult& r, const std::string& kind) {
-  int n = 0;
-  for (const auto& e : r.events) n += e.value("kind", "") == kind ? 1 : 0;
-  return n;
-}
 
 }  // namespace
 

@@ -22,6 +22,12 @@ nlohmann::json RunResult::check(const std::string& name) const {
   return nullptr;
 }
 
+int count_kind(const RunResult& result, const std::string& kind) {
+  int n = 0;
+  for (const auto& e : result.events) n += e.value("kind", "") == kind ? 1 : 0;
+  return n;
+}
+
 TempDir::TempDir() {
   std::string tmpl = (std::filesystem::temp_directory_path() / "mpdemo-test-XXXXXX").string();
   if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");

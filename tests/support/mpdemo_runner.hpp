@@ -20,6 +20,9 @@ struct RunResult {
   nlohmann::json check(const std::string& name) const;
 };
 
+// How many events of this kind the run emitted.
+int count_kind(const RunResult& result, const std::string& kind);
+
 // Runs `mpdemo args...` with stdin from /dev/null, NO_COLOR=1 and a
 // working directory of `cwd` (a fresh temporary directory when empty).
 RunResult run_mpdemo(const std::vector<std::string>& args, const std::string& cwd = "");
