@@ -24,7 +24,7 @@ bool dir_is_empty(const std::string& path) { return std::filesystem::is_empty(pa
 
 }  // namespace
 
-TEST_CASE("file-append: every record present and whole; the temporary file is removed", "[cli][file-append]") {
+TEST_CASE("file-append: every record present and whole and the temporary file is removed", "[cli][file-append]") {
   auto writers = GENERATE(1, 10, 40);
   TempDir dir;
   auto r = run_json({"file-append", "--writers", std::to_string(writers), "--speed", "0.05", "--seed", "1"},
@@ -51,7 +51,7 @@ TEST_CASE("file-append: every record present and whole; the temporary file is re
   CHECK(wrote == writers);
 }
 
-TEST_CASE("file-append --file --keep-file keeps the records; an existing file keeps its content",
+TEST_CASE("file-append --file --keep-file keeps the records and an existing file keeps its content",
           "[cli][file-append]") {
   TempDir dir;
   auto kept = run_json({"file-append", "--file", "log.txt", "--keep-file", "--speed", "0.02", "--seed", "2"},

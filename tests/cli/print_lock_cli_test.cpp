@@ -90,7 +90,7 @@ TEST_CASE("print-lock --lock: serial, in the order the lock was taken", "[cli][p
   }
 }
 
-TEST_CASE("print-lock: --join and --lock exclude each other; bad ranges exit 2", "[cli][print-lock][errors]") {
+TEST_CASE("print-lock: --join and --lock exclude each other and bad ranges exit 2", "[cli][print-lock][errors]") {
   auto both = test::run_mpdemo({"print-lock", "--join", "--lock"});
   CHECK(both.exit_code == 2);
   auto range = test::run_mpdemo({"print-lock", "--work-min", "3", "--work-max", "1", "--speed", "0"});

@@ -36,7 +36,7 @@ TEST_CASE("semaphore: at most `rooms` inside, and the rooms were filled", "[cli]
   if (c.users > c.rooms) CHECK(s["waited"].get<int>() > 0);
 }
 
-TEST_CASE("semaphore: stays of zero length; bad ranges exit 2", "[cli][semaphore][errors]") {
+TEST_CASE("semaphore: stays of zero length and bad ranges exit 2", "[cli][semaphore][errors]") {
   // Singers who leave at once may never fill the rooms: the run then says the
   // limit was not reached (exit 1) rather than claiming it.
   auto r = run_json({"semaphore", "--users", "30", "--speed", "0", "--seed", "2"});

@@ -65,7 +65,7 @@ TEST_CASE("ticket scales: 1000 buyers at --speed 0", "[cli][ticket][scale]") {
   CHECK(r.summary()["elapsed"].get<double>() < 30.0);
 }
 
-TEST_CASE("ticket --keep uses the count in the file; --crash-holder is recovered", "[cli][ticket]") {
+TEST_CASE("ticket --keep uses the count in the file and --crash-holder is recovered", "[cli][ticket]") {
   TempDir dir;
   dir.write("db.json", "{\"count\": 2}\n");
   auto r = run_json({"ticket", "--lock", "--keep", "--buyers", "4", "--speed", "0.001", "--seed", "6"}, dir.path());

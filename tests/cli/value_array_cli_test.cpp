@@ -29,7 +29,7 @@ TEST_CASE("value-array: the parent sees what the child wrote", "[cli][value-arra
   CHECK(seen);
 }
 
-TEST_CASE("value-array: the counter under get_lock() is exact; the unlocked one never gains", "[cli][value-array]") {
+TEST_CASE("value-array: the counter under get_lock() is exact and the unlocked one never gains", "[cli][value-array]") {
   struct Case {
     int processes, increments;
   };

@@ -96,7 +96,7 @@ TEST_CASE("close and join and terminate follow Python's order rules", "[core][po
     mp::Pool pool(1);
     CHECK_THROWS_WITH(pool.join(), Contains("still running"));
   }
-  SECTION("close lets queued work finish; join waits for it") {
+  SECTION("close lets queued work finish and join waits for it") {
     pooltest::Gate gate;
     g_gate = gate.read_end.get();
     mp::Pool pool(2);

@@ -33,7 +33,7 @@ TEST_CASE("SystemExit{N} gives exit code N, an exception gives 1", "[core][proce
   CHECK(b.exitcode() == 1);
 }
 
-TEST_CASE("exitcode is empty while running; terminate gives -SIGTERM, kill -SIGKILL", "[core][process]") {
+TEST_CASE("exitcode is empty while running then terminate gives -SIGTERM, kill -SIGKILL", "[core][process]") {
   auto [r, w] = mp::make_pipe();
   int read_fd = r.get();
   // The child blocks on a pipe that never gets data, so it is surely running.
