@@ -11,7 +11,7 @@
 #include "mp/errors.hpp"
 #include "mp/process.hpp"
 #include "mp/shared_memory.hpp"
-#include "sync_test_support.hpp"
+#include "support/proc_watch.hpp"
 
 namespace {
 
@@ -58,7 +58,7 @@ TEST_CASE("a Barrier releases its parties together, generation after generation"
       }
     });
   for (auto& p : ps) p.start();
-  REQUIRE(synctest::join_all(ps));
+  REQUIRE(test::join_all(ps));
   for (auto& p : ps) CHECK(p.exitcode() == 0);
   CHECK(rec->actions == kGenerations);
   for (int gen = 0; gen < kGenerations; ++gen) {
@@ -91,11 +91,11 @@ TEST_CASE("a wait that times out breaks the Barrier for every party", "[core][ba
   };
   mp::Process patient(party(std::nullopt));  // would wait forever
   patient.start();
-  REQUIRE(synctest::wait_until([&] { return barrier.n_waiting() == 1; }));
+  REQUIRE(test::wait_until([&] { return barrier.n_waiting() == 1; }));
   mp::Process hasty(party(0.2));
   hasty.start();
-  REQUIRE(synctest::join_one(hasty));
-  REQUIRE(synctest::join_one(patient));
+  REQUIRE(test::join_one(hasty));
+  REQUIRE(test::join_one(patient));
   CHECK(hasty.exitcode() == 0);
   CHECK(patient.exitcode() == 0);
   CHECK(barrier.broken());
@@ -124,9 +124,9 @@ TEST_CASE("abort() breaks a Barrier for the processes waiting in it", "[core][ba
       throw mp::SystemExit{2};
     });
   for (auto& p : ps) p.start();
-  REQUIRE(synctest::wait_until([&] { return barrier.n_waiting() == 2; }));
+  REQUIRE(test::wait_until([&] { return barrier.n_waiting() == 2; }));
   barrier.abort();
-  REQUIRE(synctest::join_all(ps));
+  REQUIRE(test::join_all(ps));
   for (auto& p : ps) CHECK(p.exitcode() == 0);
   CHECK(barrier.broken());
   CHECK(barrier.n_waiting() == 0);
@@ -153,12 +153,12 @@ TEST_CASE("reset() turns waiters away and leaves the Barrier usable", "[core][ba
   ps.emplace_back(party);
   ps.emplace_back(party);
   for (auto& p : ps) p.start();
-  REQUIRE(synctest::wait_until([&] { return barrier.n_waiting() == 2; }));
+  REQUIRE(test::wait_until([&] { return barrier.n_waiting() == 2; }));
   barrier.reset();
   CHECK_FALSE(barrier.broken());
   // Both come back for the next generation; the parent makes the third.
   CHECK(barrier.wait(30.0) >= 0);
-  REQUIRE(synctest::join_all(ps));
+  REQUIRE(test::join_all(ps));
   for (auto& p : ps) CHECK(p.exitcode() == 0);
   CHECK_FALSE(barrier.broken());
 }
@@ -175,9 +175,9 @@ TEST_CASE("an action that throws breaks the Barrier and reaches its caller", "[c
     throw mp::SystemExit{2};
   });
   other.start();
-  REQUIRE(synctest::wait_until([&] { return barrier.n_waiting() == 1; }));
+  REQUIRE(test::wait_until([&] { return barrier.n_waiting() == 1; }));
   CHECK_THROWS_AS(barrier.wait(30.0), std::runtime_error);  // the parent arrives last
-  REQUIRE(synctest::join_one(other));
+  REQUIRE(test::join_one(other));
   CHECK(other.exitcode() == 0);
   CHECK(barrier.broken());
 }

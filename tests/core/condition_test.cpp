@@ -16,7 +16,7 @@
 #include "mp/rlock.hpp"
 #include "mp/shared_memory.hpp"
 #include "mp/unique_fd.hpp"
-#include "sync_test_support.hpp"
+#include "support/proc_watch.hpp"
 
 namespace {
 
@@ -41,7 +41,7 @@ std::vector<mp::Process> start_waiters(mp::Condition& cond, Wakeups* w, int coun
       ++w->woken;
     });
   for (auto& p : ps) p.start();
-  REQUIRE(synctest::wait_until([&] {
+  REQUIRE(test::wait_until([&] {
     std::lock_guard guard(cond);
     return w->asleep == count;
   }));
@@ -68,15 +68,15 @@ TEST_CASE("notify(n) wakes exactly n of the waiting processes", "[core][conditio
     REQUIRE(w->asleep == waiters);
     cond.notify(n);
   }
-  CHECK(synctest::wait_until([&] { return woken(cond, w) == n; }));
+  CHECK(test::wait_until([&] { return woken(cond, w) == n; }));
   // The others must stay asleep: give them ample time to (wrongly) wake.
-  CHECK_FALSE(synctest::wait_until([&] { return woken(cond, w) > n; }, 0.5));
+  CHECK_FALSE(test::wait_until([&] { return woken(cond, w) > n; }, 0.5));
   CHECK(woken(cond, w) == n);
   {
     std::lock_guard guard(cond);
     cond.notify_all();
   }
-  REQUIRE(synctest::join_all(ps));
+  REQUIRE(test::join_all(ps));
   for (auto& p : ps) CHECK(p.exitcode() == 0);
   CHECK(w->woken == waiters);
 }
@@ -97,7 +97,7 @@ TEST_CASE("a process that waits after a notify cannot take its wake-up", "[core]
   // Freeze both waiters so neither can take the wake-up yet.
   for (auto& p : ps) {
     ::kill(p.pid(), SIGSTOP);
-    REQUIRE(synctest::wait_until([&] { return synctest::is_stopped(p.pid()); }));
+    REQUIRE(test::wait_until([&] { return test::is_stopped(p.pid()); }));
   }
   {
     std::lock_guard guard(cond);
@@ -109,16 +109,16 @@ TEST_CASE("a process that waits after a notify cannot take its wake-up", "[core]
     if (cond.wait(0.3)) throw mp::SystemExit{3};
   });
   late.start();
-  REQUIRE(synctest::join_one(late));
+  REQUIRE(test::join_one(late));
   CHECK(late.exitcode() == 0);
   for (auto& p : ps) ::kill(p.pid(), SIGCONT);
-  CHECK(synctest::wait_until([&] { return woken(cond, w) == 1; }));
-  CHECK_FALSE(synctest::wait_until([&] { return woken(cond, w) > 1; }, 0.5));
+  CHECK(test::wait_until([&] { return woken(cond, w) == 1; }));
+  CHECK_FALSE(test::wait_until([&] { return woken(cond, w) > 1; }, 0.5));
   {
     std::lock_guard guard(cond);
     cond.notify_all();
   }
-  REQUIRE(synctest::join_all(ps));
+  REQUIRE(test::join_all(ps));
   for (auto& p : ps) CHECK(p.exitcode() == 0);
   CHECK(w->woken == 2);
 }
@@ -140,7 +140,7 @@ TEST_CASE("a Condition on a shared Lock wakes a waiter in another process", "[co
     ++*n;
     cond.notify();
   }
-  REQUIRE(synctest::join_one(consumer));
+  REQUIRE(test::join_one(consumer));
   CHECK(consumer.exitcode() == 0);
   CHECK(*n == 0);
 }
@@ -180,7 +180,7 @@ TEST_CASE("wait and notify without holding the lock are errors", "[core][conditi
     }
   });
   other.start();
-  REQUIRE(synctest::join_one(other));
+  REQUIRE(test::join_one(other));
   CHECK(other.exitcode() == 0);
 }
 
@@ -211,7 +211,7 @@ TEST_CASE("wait frees an RLock held recursively and restores its depth", "[core]
   lock.release();
   lock.release();
   CHECK(lock.depth() == 0);
-  REQUIRE(synctest::join_one(child));
+  REQUIRE(test::join_one(child));
   CHECK(child.exitcode() == 0);
 }
 
@@ -221,7 +221,7 @@ TEST_CASE("a waiter SIGKILLed inside wait hangs no one", "[core][condition][robu
   Wakeups* w = shared.get();
   auto victims = start_waiters(cond, w, 1);
   victims.front().kill();
-  REQUIRE(synctest::join_all(victims));
+  REQUIRE(test::join_all(victims));
   // notify and later waiters still work.
   mp::Shared<Wakeups> shared2;
   w = shared2.get();
@@ -230,7 +230,7 @@ TEST_CASE("a waiter SIGKILLed inside wait hangs no one", "[core][condition][robu
     std::lock_guard guard(cond);
     cond.notify_all();
   }
-  REQUIRE(synctest::join_all(ps));
+  REQUIRE(test::join_all(ps));
   for (auto& p : ps) CHECK(p.exitcode() == 0);
   CHECK(w->woken == 2);
 }

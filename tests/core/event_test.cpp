@@ -8,7 +8,7 @@
 #include "mp/deadline.hpp"
 #include "mp/errors.hpp"
 #include "mp/process.hpp"
-#include "sync_test_support.hpp"
+#include "support/proc_watch.hpp"
 
 TEST_CASE("an Event starts clear and follows set and clear", "[core][event]") {
   mp::Event event;
@@ -41,9 +41,9 @@ TEST_CASE("one set() releases every process waiting on an Event", "[core][event]
     });
   for (auto& p : ps) p.start();
   for (auto& p : ps)
-    REQUIRE(synctest::wait_until([&] { return synctest::blocked_in_futex(p.pid()); }));
+    REQUIRE(test::wait_until([&] { return test::blocked_in_futex(p.pid()); }));
   event.set();
-  REQUIRE(synctest::join_all(ps));
+  REQUIRE(test::join_all(ps));
   for (auto& p : ps) CHECK(p.exitcode() == 0);
 }
 
@@ -57,7 +57,7 @@ TEST_CASE("a child's set() releases the parent's wait", "[core][event]") {
   CHECK_FALSE(done.wait(0.05));  // nothing happens before go
   go.set();
   CHECK(done.wait(30.0));
-  REQUIRE(synctest::join_one(child));
+  REQUIRE(test::join_one(child));
   CHECK(child.exitcode() == 0);
 }
 
@@ -72,7 +72,7 @@ TEST_CASE("a wait in a child times out while nobody sets the Event", "[core][eve
     if (waited > 10.0) throw mp::SystemExit{4};
   });
   child.start();
-  REQUIRE(synctest::join_one(child));
+  REQUIRE(test::join_one(child));
   CHECK(child.exitcode() == 0);
   CHECK_FALSE(event.is_set());
 }
@@ -84,10 +84,10 @@ TEST_CASE("a set() followed at once by clear() still releases a sleeping waiter"
     if (!event.wait(30.0)) throw mp::SystemExit{2};
   });
   child.start();
-  REQUIRE(synctest::wait_until([&] { return synctest::blocked_in_futex(child.pid()); }));
+  REQUIRE(test::wait_until([&] { return test::blocked_in_futex(child.pid()); }));
   event.set();
   event.clear();  // most likely before the child even runs again
-  REQUIRE(synctest::join_one(child));
+  REQUIRE(test::join_one(child));
   CHECK(child.exitcode() == 0);
   CHECK_FALSE(event.is_set());
 }

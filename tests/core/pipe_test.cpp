@@ -12,7 +12,7 @@
 #include <tuple>
 #include <vector>
 
-#include "ipc_test_support.hpp"
+#include "support/proc_watch.hpp"
 #include "mp/connection.hpp"
 #include "mp/errors.hpp"
 #include "mp/process.hpp"
@@ -42,7 +42,7 @@ int finish(mp::Process& p, double timeout_s = 60.0) {
 }  // namespace
 
 TEST_CASE("typed values and strings and JSON make the round trip", "[core][pipe]") {
-  const int fds_before = ipctest::open_fd_count();
+  const int fds_before = test::open_fd_count();
   {
     auto [a, b] = mp::Pipe();
     CHECK(a.readable());
@@ -63,7 +63,7 @@ TEST_CASE("typed values and strings and JSON make the round trip", "[core][pipe]
     b.send(std::string("back"));
     CHECK(a.recv<std::string>() == "back");
   }
-  CHECK(ipctest::open_fd_count() == fds_before);
+  CHECK(test::open_fd_count() == fds_before);
 }
 
 TEST_CASE("an empty message is a real message", "[core][pipe]") {
@@ -84,7 +84,7 @@ TEST_CASE("16 MiB messages cross processes both ways", "[core][pipe]") {
   const std::size_t size = std::size_t{16} << 20;
   const std::string to_child = pattern(1, size);
   const std::string to_parent = pattern(2, size);
-  const int fds_before = ipctest::open_fd_count();
+  const int fds_before = test::open_fd_count();
   {
     auto [parent_end, child_end] = mp::Pipe();
     mp::Process child([&] {
@@ -112,7 +112,7 @@ TEST_CASE("16 MiB messages cross processes both ways", "[core][pipe]") {
     writer.send_bytes("after");
     CHECK(finish(child) == 0);
   }
-  CHECK(ipctest::open_fd_count() == fds_before);
+  CHECK(test::open_fd_count() == fds_before);
   CHECK(test::no_children_left());
 }
 
@@ -323,7 +323,7 @@ TEST_CASE("messages a reader fetched ahead stay there for the next reader", "[co
 }
 
 TEST_CASE("a Connection over an fd of one's own reads one message at a time", "[core][pipe]") {
-  const int fds_before = ipctest::open_fd_count();
+  const int fds_before = test::open_fd_count();
   {
     auto [r, w] = mp::make_pipe();
     mp::Connection reader(std::move(r), true, false, mp::Connection::Kind::Pipe);
@@ -345,5 +345,5 @@ TEST_CASE("a Connection over an fd of one's own reads one message at a time", "[
     CHECK_THROWS_AS(reader.recv_bytes(), mp::EOFError);
     CHECK(finish(child) == 0);
   }
-  CHECK(ipctest::open_fd_count() == fds_before);
+  CHECK(test::open_fd_count() == fds_before);
 }

@@ -18,16 +18,10 @@
 
 using Catch::Matchers::Contains;
 
+using namespace pooltest;
+
 namespace {
 
-int g_reports = -1;  // write end of a Reports pipe, set before the pool forks
-
-int square(int x) { return x * x; }
-int die_by_sigkill(int x) {
-  pooltest::report(g_reports, ::getpid());
-  ::raise(SIGKILL);
-  return x;
-}
 int leave_with_code_three(int) { throw mp::SystemExit{3}; }
 
 }  // namespace
@@ -39,7 +33,7 @@ TEST_CASE("a task that kills its worker fails alone and fast with the pid and si
     mp::Pool pool(2);
     for (int round = 0; round < 20; ++round) {
       INFO("round " << round);
-      auto victim = pool.apply_async(die_by_sigkill, round);
+      auto victim = pool.apply_async(report_pid_then_die, round);
       std::vector<mp::AsyncResult<int>> others;
       for (int i = 0; i < 50; ++i) others.push_back(pool.apply_async(square, i));
 
@@ -78,7 +72,7 @@ TEST_CASE("results a worker finished before it died are not lost", "[core][pool]
   for (int round = 0; round < 5; ++round) {
     std::vector<mp::AsyncResult<int>> before, after;
     for (int i = 0; i < 300; ++i) before.push_back(pool.apply_async(square, i));
-    auto victim = pool.apply_async(die_by_sigkill, 0);
+    auto victim = pool.apply_async(report_pid_then_die, 0);
     for (int i = 0; i < 300; ++i) after.push_back(pool.apply_async(square, i));
     int wrong = 0;
     for (int i = 0; i < 300; ++i) {
@@ -96,7 +90,7 @@ TEST_CASE("a worker killed from outside is replaced and the pool goes on", "[cor
   const auto before = pool.worker_pids();
   REQUIRE(before.size() == 2);
   REQUIRE(::kill(before[0], SIGKILL) == 0);
-  CHECK(pooltest::wait_until([&] {
+  CHECK(test::wait_until([&] {
     auto now = pool.worker_pids();
     return now.size() == 2 && std::find(now.begin(), now.end(), before[0]) == now.end();
   }));

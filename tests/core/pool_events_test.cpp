@@ -1,7 +1,6 @@
 // mp::Pool reports its workers' lives as events (pool.worker_started,
 // pool.worker_exited, pool.worker_died) so scenarios can show recycling and
 // deaths.
-#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -14,42 +13,13 @@
 
 #include "mp/events.hpp"
 #include "mp/pool.hpp"
+#include "pool_test_support.hpp"
+#include "support/event_capture.hpp"
 
-namespace {
-
-int square(int x) { return x * x; }
-int die_by_sigkill(int x) {
-  ::raise(SIGKILL);
-  return x;
-}
-
-// Installs a channel for the test's lifetime; emit() is a no-op otherwise.
-struct InstalledChannel {
-  mp::events::Channel channel;
-  InstalledChannel() { mp::events::install(channel.write_fd(), mp::monotonic_seconds()); }
-  ~InstalledChannel() { mp::events::uninstall(); }
-
-  // Every event written so far.
-  std::vector<nlohmann::json> drain() const {
-    ::fcntl(channel.read_fd(), F_SETFL, O_NONBLOCK);
-    std::string text;
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::read(channel.read_fd(), buf, sizeof buf)) > 0) text.append(buf, static_cast<std::size_t>(n));
-    std::vector<nlohmann::json> events;
-    std::size_t start = 0, end;
-    while ((end = text.find('\n', start)) != std::string::npos) {
-      events.push_back(nlohmann::json::parse(text.substr(start, end - start)));
-      start = end + 1;
-    }
-    return events;
-  }
-};
-
-}  // namespace
+using namespace pooltest;
 
 TEST_CASE("the pool emits an event when a worker starts and when it leaves or dies", "[core][pool]") {
-  InstalledChannel events;
+  test::EventCapture events;
   {
     mp::Pool pool(1, {}, 2);  // each worker leaves after two tasks
     for (int i = 0; i < 4; ++i) pool.apply(square, i);

@@ -17,17 +17,13 @@
 
 using Catch::Matchers::Contains;
 
+using namespace pooltest;
+
 namespace {
 
-int g_gate = -1;  // read end of a Gate, set before the pool forks
 int g_initialized = 0;
 
-int square(int x) { return x * x; }
-long worker_pid(int) { return ::getpid(); }
-int wait_at_gate(int x) {
-  pooltest::pass_gate(g_gate);
-  return x;
-}
+long pid_of_worker(int) { return ::getpid(); }
 void initialize() { g_initialized = 42; }
 int read_initialized(int) { return g_initialized; }
 void failing_initializer() { throw std::runtime_error("no database"); }
@@ -55,7 +51,7 @@ TEST_CASE("an initializer that throws fails the tasks instead of restarting work
   auto r = pool.apply_async(square, 3);
   CHECK_THROWS_WITH(r.get(30.0), Contains("initializer") && Contains("std::runtime_error: no database"));
   CHECK_THROWS_WITH(pool.map_async(square, {1, 2, 3}).get(30.0), Contains("no database"));
-  CHECK(pooltest::wait_until([&] { return pool.worker_pids().empty(); }));
+  CHECK(test::wait_until([&] { return pool.worker_pids().empty(); }));
   pool.close();
   pool.join();
   CHECK(test::no_children_left());
@@ -73,20 +69,20 @@ TEST_CASE("maxtasksperchild replaces a worker after that many tasks", "[core][po
   SECTION("one worker, two tasks each") {
     mp::Pool pool(1, {}, 2);
     std::vector<long> pids;
-    for (int i = 0; i < 6; ++i) pids.push_back(pool.apply(worker_pid, i));
+    for (int i = 0; i < 6; ++i) pids.push_back(pool.apply(pid_of_worker, i));
     CHECK(pids[0] == pids[1]);
     CHECK(pids[2] == pids[3]);
     CHECK(pids[4] == pids[5]);
     CHECK(std::set<long>(pids.begin(), pids.end()).size() == 3);
     // The third worker leaves after its second task; a fourth takes its place.
-    CHECK(pooltest::wait_until([&] {
+    CHECK(test::wait_until([&] {
       auto now = pool.worker_pids();
       return now.size() == 1 && now[0] != pids[5];
     }));
   }
   SECTION("queued at once, still one task per worker") {
     mp::Pool pool(2, {}, 1);
-    auto pids = pool.map_async(worker_pid, {0, 1, 2, 3, 4, 5}, 1).get(30.0);
+    auto pids = pool.map_async(pid_of_worker, {0, 1, 2, 3, 4, 5}, 1).get(30.0);
     CHECK(std::set<long>(pids.begin(), pids.end()).size() == 6);
   }
 }
@@ -150,16 +146,16 @@ TEST_CASE("terminate with thousands of queued tasks returns at once and fails th
 }
 
 TEST_CASE("leaving scope terminates the pool and leaves no process or fd behind", "[core][pool]") {
-  const int fds_before = pooltest::open_fd_count();
+  const int fds_before = test::open_fd_count();
   pooltest::Gate gate;  // its two fds are closed at the end of the test
   g_gate = gate.read_end.get();
-  const int fds_with_gate = pooltest::open_fd_count();
+  const int fds_with_gate = test::open_fd_count();
   for (int round = 0; round < 3; ++round) {
     mp::Pool pool(3, {}, 5);
     CHECK(pool.map(square, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 1).back() == 100);
     pool.apply_async(wait_at_gate, 1);  // still running when the pool goes
   }
   CHECK(test::no_children_left());
-  CHECK(pooltest::open_fd_count() == fds_with_gate);
+  CHECK(test::open_fd_count() == fds_with_gate);
   CHECK(fds_with_gate == fds_before + 2);
 }

@@ -16,12 +16,10 @@
 #include "pool_test_support.hpp"
 #include "support/child.hpp"
 
+using namespace pooltest;
+
 namespace {
 
-int g_gate = -1;     // read end of a Gate, set before the pool forks
-int g_reports = -1;  // write end of a Reports pipe
-
-int square(int x) { return x * x; }
 int add(int a, int b) { return a + b; }
 int forty_two() { return 42; }
 bool is_odd(int x) { return x % 2 != 0; }
@@ -63,12 +61,6 @@ int start_a_process(int) {
   }
   child.join();
   return 0;
-}
-
-std::vector<int> range(int n) {
-  std::vector<int> v(static_cast<std::size_t>(n));
-  std::iota(v.begin(), v.end(), 0);
-  return v;
 }
 
 }  // namespace

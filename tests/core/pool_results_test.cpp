@@ -18,30 +18,20 @@
 
 using Catch::Matchers::Contains;
 
+using namespace pooltest;
+
 namespace {
 
-int g_gate = -1;                      // read end of a Gate, set before the pool forks
 std::atomic<int>* g_calls = nullptr;  // in shared memory: how many tasks ran
 
-int square(int x) { return x * x; }
 int boom(int) { throw std::runtime_error("boom"); }
 int bad_value(int x) { throw mp::ValueError("bad value " + std::to_string(x)); }
-int wait_at_gate(int x) {
-  pooltest::pass_gate(g_gate);
-  return x;
-}
 void nothing() {}
 int count_and_fail(int x) {
   g_calls->fetch_add(1);
   if (x == 3) throw std::runtime_error("three failed");
   if (x == 7) throw std::runtime_error("seven failed");
   return x;
-}
-
-std::vector<int> range(int n) {
-  std::vector<int> v(static_cast<std::size_t>(n));
-  std::iota(v.begin(), v.end(), 0);
-  return v;
 }
 
 }  // namespace

@@ -1,35 +1,27 @@
 // Helpers for the Pool tests: a gate that pool tasks wait at (a pipe the
-// workers inherit, opened before the pool forks them), a report pipe tasks
-// write to, and counts of this process's fds and children.
+// workers inherit, opened before the pool forks them) and a report pipe tasks
+// write to. Waiting and fd counts are in support/proc_watch.hpp.
 //
 // Pool tasks are plain functions, so what they use lives in globals set
 // before the Pool is constructed: fork copies them into every worker.
 #pragma once
 
-#include <dirent.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/types.h>
 #include <unistd.h>
 
 #include <cstdint>
+#include <numeric>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "mp/deadline.hpp"
 #include "mp/unique_fd.hpp"
+#include "support/proc_watch.hpp"
 
 namespace pooltest {
-
-// Open fds of this process (the directory's own fd excluded).
-inline int open_fd_count() {
-  DIR* dir = ::opendir("/proc/self/fd");
-  if (!dir) return -1;
-  int n = 0;
-  while (const dirent* e = ::readdir(dir))
-    if (e->d_name[0] != '.') ++n;
-  ::closedir(dir);
-  return n - 1;
-}
 
 // A pipe used as a gate: tasks block in wait() until the test opens() it one
 // byte per task. The fds are plain ints so that workers forked later have them.
@@ -74,16 +66,35 @@ inline std::optional<std::int64_t> next_report(const Reports& reports, double ti
   return value;
 }
 
-// Polls `pred` until it holds or `timeout_s` passes; for waiting on another
-// process's progress, never for ordering by time.
-template <class Pred>
-bool wait_until(Pred pred, double timeout_s = 30.0) {
-  mp::Deadline deadline(timeout_s);
-  while (!pred()) {
-    if (deadline.expired()) return pred();
-    mp::sleep_for(0.001);
-  }
-  return true;
+// Pool tasks shared by several test files. They are plain functions, so what
+// they use lives in these globals, set before the Pool forks its workers.
+inline int g_gate = -1;     // read end of a Gate
+inline int g_reports = -1;  // write end of a Reports pipe (-1: nobody listens)
+
+inline int square(int x) { return x * x; }
+
+inline int wait_at_gate(int x) {
+  pass_gate(g_gate);
+  return x;
+}
+
+// Dies as a crashed worker would.
+inline int die_by_sigkill(int x) {
+  ::raise(SIGKILL);
+  return x;
+}
+
+// The same, after reporting its pid on g_reports.
+inline int report_pid_then_die(int x) {
+  report(g_reports, ::getpid());
+  return die_by_sigkill(x);
+}
+
+// 0, 1, ..., n-1.
+inline std::vector<int> range(int n) {
+  std::vector<int> v(static_cast<std::size_t>(n));
+  std::iota(v.begin(), v.end(), 0);
+  return v;
 }
 
 }  // namespace pooltest

@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "ipc_test_support.hpp"
+#include "support/proc_watch.hpp"
 #include "mp/connection.hpp"
 #include "mp/errors.hpp"
 #include "mp/process.hpp"
@@ -57,10 +57,10 @@ class SharedCounters {
 // the queue's mutex in between: a stopped holder would block everyone.
 bool stop_while_sleeping(pid_t pid) {
   for (int attempt = 0; attempt < 1000; ++attempt) {
-    if (!ipctest::wait_until([pid] { return ipctest::blocked_in_futex(pid); })) return false;
+    if (!test::wait_until([pid] { return test::blocked_in_futex(pid); })) return false;
     ::kill(pid, SIGSTOP);
-    if (!ipctest::wait_until([pid] { return ipctest::is_stopped(pid); })) return false;
-    if (ipctest::blocked_in_futex(pid)) return true;  // stopped inside the wait
+    if (!test::wait_until([pid] { return test::is_stopped(pid); })) return false;
+    if (test::blocked_in_futex(pid)) return true;  // stopped inside the wait
     ::kill(pid, SIGCONT);
   }
   return false;
@@ -137,7 +137,7 @@ TEST_CASE("put blocks while the Queue is full until a consumer gets", "[core][qu
   to_parent.close();
   CHECK(from_child.recv_bytes() == "putting");
   // The kernel says when the child sleeps in its wait for room.
-  REQUIRE(ipctest::wait_until([&] { return ipctest::blocked_in_futex(producer.pid()); }));
+  REQUIRE(test::wait_until([&] { return test::blocked_in_futex(producer.pid()); }));
   CHECK_FALSE(from_child.poll());  // still blocked: "put" not sent
   CHECK(q.full());
   CHECK(q.get() == 1);  // makes room: the child's put completes
@@ -352,7 +352,7 @@ TEST_CASE("a consumer killed while blocked in get does not hang the others", "[c
   for (int round = 0; round < 2; ++round) {
     mp::Process victim([&q] { q.get(); });
     victim.start();
-    REQUIRE(ipctest::wait_until([&] { return ipctest::blocked_in_futex(victim.pid()); }));
+    REQUIRE(test::wait_until([&] { return test::blocked_in_futex(victim.pid()); }));
     victim.kill();
     CHECK(finish(victim) == -SIGKILL);
   }
@@ -362,7 +362,7 @@ TEST_CASE("a consumer killed while blocked in get does not hang the others", "[c
       if (q.get(true, 30.0) != v) throw mp::SystemExit{3};
     });
     survivor.start();
-    REQUIRE(ipctest::wait_until([&] { return ipctest::blocked_in_futex(survivor.pid()); }));
+    REQUIRE(test::wait_until([&] { return test::blocked_in_futex(survivor.pid()); }));
     q.put(v);
     CHECK(finish(survivor) == 0);
   }
@@ -395,7 +395,7 @@ TEST_CASE("processes killed at any moment in put or get do not hang the others",
     const int before = taken[0];
     producer.start();
     consumer.start();
-    REQUIRE(ipctest::wait_until([&] { return taken[0] >= before + 100 + 37 * round; }));
+    REQUIRE(test::wait_until([&] { return taken[0] >= before + 100 + 37 * round; }));
     if (round % 2 == 0) {
       producer.kill();
       consumer.kill();
@@ -437,11 +437,11 @@ TEST_CASE("a consumer killed in the middle of a big item: the rest is skipped", 
   producer.start();
   // The producer has begun (the item counts) and waits for room: stop it
   // there, so the consumer below cannot finish the item.
-  REQUIRE(ipctest::wait_until([&] { return q.qsize() == 1; }));
+  REQUIRE(test::wait_until([&] { return q.qsize() == 1; }));
   REQUIRE(stop_while_sleeping(producer.pid()));
   mp::Process victim([&q] { q.get(); });
   victim.start();
-  REQUIRE(ipctest::wait_until([&] { return q.qsize() == 0; }));  // the victim took the item
+  REQUIRE(test::wait_until([&] { return q.qsize() == 0; }));  // the victim took the item
   victim.kill();
   CHECK(finish(victim) == -SIGKILL);
   ::kill(producer.pid(), SIGCONT);
@@ -458,7 +458,7 @@ TEST_CASE("a producer killed in the middle of a big item does not wreck the queu
   const std::string big = pattern(2, std::size_t{1} << 20);
   mp::Process producer([&] { q.put(big); });
   producer.start();
-  REQUIRE(ipctest::wait_until([&] { return q.qsize() == 1; }));
+  REQUIRE(test::wait_until([&] { return q.qsize() == 1; }));
   REQUIRE(stop_while_sleeping(producer.pid()));
 
   SECTION("its consumer gets an error") {
@@ -470,7 +470,7 @@ TEST_CASE("a producer killed in the middle of a big item does not wreck the queu
       }
     });
     consumer.start();
-    REQUIRE(ipctest::wait_until([&] { return q.qsize() == 0; }));
+    REQUIRE(test::wait_until([&] { return q.qsize() == 0; }));
     producer.kill();  // a stopped process dies on SIGKILL too
     CHECK(finish(producer) == -SIGKILL);
     CHECK(finish(consumer) == 4);

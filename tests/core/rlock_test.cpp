@@ -15,7 +15,7 @@
 #include "mp/process.hpp"
 #include "mp/shared_memory.hpp"
 #include "mp/unique_fd.hpp"
-#include "sync_test_support.hpp"
+#include "support/proc_watch.hpp"
 
 TEST_CASE("an RLock may be re-entered by its holder and frees after as many releases", "[core][rlock]") {
   mp::RLock lock;
@@ -59,7 +59,7 @@ TEST_CASE("another process can neither take nor release a held RLock", "[core][r
     throw mp::SystemExit{3};
   });
   other.start();
-  REQUIRE(synctest::join_one(other));
+  REQUIRE(test::join_one(other));
   CHECK(other.exitcode() == 0);
   CHECK(lock.depth() == 1);
   lock.release();
@@ -81,7 +81,7 @@ TEST_CASE("an RLock makes nested read-modify-write exact across processes", "[co
       }
     });
   for (auto& p : ps) p.start();
-  REQUIRE(synctest::join_all(ps));
+  REQUIRE(test::join_all(ps));
   for (auto& p : ps) CHECK(p.exitcode() == 0);
   CHECK(*value == procs * rounds);
 }
@@ -112,7 +112,7 @@ TEST_CASE("an RLock whose holder is SIGKILLed at depth 2 is recovered", "[core][
   CHECK(lock.holder() == victim.pid());
   CHECK_FALSE(lock.acquire(false));
   victim.kill();
-  REQUIRE(synctest::join_one(victim));
+  REQUIRE(test::join_one(victim));
   CHECK(victim.exitcode() == -SIGKILL);
 
   reported_pid = 0;

@@ -15,7 +15,7 @@
 #include "mp/process.hpp"
 #include "mp/shared_memory.hpp"
 #include "mp/unique_fd.hpp"
-#include "sync_test_support.hpp"
+#include "support/proc_watch.hpp"
 
 TEST_CASE("a Semaphore counts acquires and releases", "[core][semaphore]") {
   mp::Semaphore sem(2);
@@ -86,7 +86,7 @@ TEST_CASE("a Semaphore never lets more processes in than its value", "[core][sem
       }
     });
   for (auto& p : ps) p.start();
-  REQUIRE(synctest::join_all(ps));
+  REQUIRE(test::join_all(ps));
   for (auto& p : ps) CHECK(p.exitcode() == 0);
   CHECK(o->entries == procs * rounds);
   CHECK(o->inside == 0);
@@ -104,9 +104,9 @@ TEST_CASE("a release in one process wakes an acquire sleeping in another", "[cor
   waiter.start();
   // Release only once the child is asleep in the kernel, so the wake-up
   // (not a lucky first look at the count) is what is tested.
-  REQUIRE(synctest::wait_until([&] { return synctest::blocked_in_futex(waiter.pid()); }));
+  REQUIRE(test::wait_until([&] { return test::blocked_in_futex(waiter.pid()); }));
   sem.release();
-  REQUIRE(synctest::join_one(waiter));
+  REQUIRE(test::join_one(waiter));
   CHECK(waiter.exitcode() == 0);
   CHECK(sem.get_value() == 0);
 }
@@ -122,7 +122,7 @@ TEST_CASE("a Semaphore acquire in a child times out when nobody releases", "[cor
     if (waited > 10.0) throw mp::SystemExit{4};
   });
   waiter.start();
-  REQUIRE(synctest::join_one(waiter));
+  REQUIRE(test::join_one(waiter));
   CHECK(waiter.exitcode() == 0);
 }
 
@@ -163,7 +163,7 @@ TEST_CASE("racing releases of a BoundedSemaphore never lift it above its bound",
       t->above += above;
     });
   for (auto& p : ps) p.start();
-  REQUIRE(synctest::join_all(ps));
+  REQUIRE(test::join_all(ps));
   for (auto& p : ps) CHECK(p.exitcode() == 0);
   CHECK(t->acquires == procs * rounds);
   CHECK(t->above == 0);

@@ -13,7 +13,7 @@
 #include "mp/process.hpp"
 #include "mp/unique_fd.hpp"
 #include "mp/value.hpp"
-#include "sync_test_support.hpp"
+#include "support/proc_watch.hpp"
 
 namespace {
 struct Point {
@@ -36,7 +36,7 @@ TEST_CASE("writes to a Value and an Array in a child are seen by the parent", "[
     for (std::size_t i = 0; i < squares.size(); ++i) squares.set(i, static_cast<int>(i * i));
   });
   child.start();
-  REQUIRE(synctest::join_one(child));
+  REQUIRE(test::join_one(child));
   CHECK(child.exitcode() == 0);
   CHECK(number.value() == -42);
   CHECK(point.value().x == 3);
@@ -57,7 +57,7 @@ TEST_CASE("a counter under a Value's lock is exact across processes", "[core][va
       }
     });
   for (auto& p : ps) p.start();
-  REQUIRE(synctest::join_all(ps));
+  REQUIRE(test::join_all(ps));
   for (auto& p : ps) CHECK(p.exitcode() == 0);
   CHECK(counter.value() == procs * rounds);
 }
@@ -78,7 +78,7 @@ TEST_CASE("an Array's lock guards updates of several elements across processes",
       }
     });
   for (auto& p : ps) p.start();
-  REQUIRE(synctest::join_all(ps));
+  REQUIRE(test::join_all(ps));
   for (auto& p : ps) CHECK(p.exitcode() == 0);
   CHECK(pair.get(0) == -procs * rounds);
   CHECK(pair.get(1) == procs * rounds);
@@ -138,7 +138,7 @@ TEST_CASE("a Value whose lock holder is SIGKILLed stays usable", "[core][value][
   char c;
   REQUIRE(mp::read_exact(r.get(), &c, 1));
   victim.kill();
-  REQUIRE(synctest::join_one(victim));
+  REQUIRE(test::join_one(victim));
   CHECK(victim.exitcode() == -SIGKILL);
   // Neither read nor write hangs; the lock says whose death it recovered from.
   CHECK(shared.value() == 2);

@@ -1,6 +1,7 @@
-// Helpers for the Pipe and Queue tests: counting this process's open fds (a
-// test must leave none behind) and waiting, with a deadline, for another
-// process to reach a state the kernel can show.
+// Watching other processes from a test without sleeping for a fixed time:
+// wait (with a deadline) for a state the kernel can show, join children with
+// a deadline, and count this process's fds (a test must leave none behind).
+// A bug then fails a test instead of hanging it.
 #pragma once
 
 #include <dirent.h>
@@ -9,10 +10,12 @@
 
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "mp/deadline.hpp"
+#include "mp/process.hpp"
 
-namespace ipctest {
+namespace test {
 
 // Open fds of this process (the directory's own fd excluded).
 inline int open_fd_count() {
@@ -37,8 +40,9 @@ bool wait_until(Pred pred, double timeout_s = 30.0) {
   return true;
 }
 
-// True while `pid` is blocked in the futex system call (its first field of
-// /proc/<pid>/syscall): the kernel's word that it went to sleep in a wait.
+// True while `pid` is blocked in the futex system call (the first field of
+// /proc/<pid>/syscall): the kernel's own word that a process has gone to
+// sleep in a wait, not merely reached it.
 inline bool blocked_in_futex(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/syscall");
   long number = -1;
@@ -54,4 +58,21 @@ inline bool is_stopped(pid_t pid) {
   return paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'T';
 }
 
-}  // namespace ipctest
+// Joins `p` within `timeout_s`; kills and reaps it if it is still running
+// then. True when it ended by itself.
+inline bool join_one(mp::Process& p, mp::Timeout timeout_s = 60.0) {
+  if (p.join(timeout_s)) return true;
+  p.kill();
+  p.join();
+  return false;
+}
+
+// The same for several processes, within `timeout_s` in total.
+inline bool join_all(std::vector<mp::Process>& processes, double timeout_s = 60.0) {
+  mp::Deadline deadline(timeout_s);
+  bool all_ended = true;
+  for (auto& p : processes) all_ended = join_one(p, deadline.remaining()) && all_ended;
+  return all_ended;
+}
+
+}  // namespace test
