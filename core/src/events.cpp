@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cerrno>
+#include <stdexcept>
+#include <string>
 
 #include "mp/deadline.hpp"
 #include "mp/errors.hpp"
@@ -66,7 +68,14 @@ void emit(std::string_view kind, nlohmann::json fields) {
   event["name"] = current_process().name;
   event["kind"] = kind;
   if (fields.is_object())
-    for (auto& [key, value] : fields.items()) event[key] = value;
+    for (auto& [key, value] : fields.items()) {
+      // The header says who sent the event and when; a field of the same
+      // name would silently replace it, so that is a programming error.
+      if (event.contains(key))
+        throw std::invalid_argument("event '" + std::string(kind) + "': field '" + key +
+                                    "' is reserved for the event header (t, pid, ppid, name, kind)");
+      event[key] = value;
+    }
   std::string line = encode(std::move(event));
   // One write: atomic because line.size() <= PIPE_BUF.
   ssize_t n;

@@ -44,7 +44,8 @@ bool installed() noexcept;
 // Seconds since the run started.
 double elapsed() noexcept;
 
-// Sends one event from the calling process.
+// Sends one event from the calling process. Throws std::invalid_argument if
+// `fields` uses a header name (t, pid, ppid, name, kind).
 void emit(std::string_view kind, nlohmann::json fields = nlohmann::json::object());
 
 // Serialises an event to one line (with '\n'), shortening it to fit
