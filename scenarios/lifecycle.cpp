@@ -39,8 +39,6 @@ struct LifecycleOptions {
   double before_terminate = 1;   // seed 000: main sleeps 1 s, then terminate()
 };
 
-// A safety net for steps that take microseconds; never a lesson's duration.
-constexpr double kStepTimeout = 10.0;
 
 // Python's spelling of an exitcode: None while there is none.
 std::string shown(const std::optional<int>& exitcode) { return exitcode ? std::to_string(*exitcode) : "None"; }

@@ -47,8 +47,6 @@ struct OrphanOptions {
                              // some inits reap only every second or so
 };
 
-// A safety net for steps that take microseconds; never a lesson's duration.
-constexpr double kStepTimeout = 10.0;
 
 // Makes this process a child subreaper for one scope and restores the flag.
 // Orphaned descendants are re-parented to the nearest living subreaper

@@ -26,6 +26,10 @@ namespace mpdemo {
 
 using nlohmann::json;
 
+// How long a scenario waits for a step that takes microseconds (a child's
+// report, a join after a kill): a safety net, never a lesson's duration.
+inline constexpr double kStepTimeout = 10.0;
+
 // Bad input that the option parser could not catch (a combination of
 // options, a file's content). The app prints it and exits 2.
 class UsageError : public mp::Error {

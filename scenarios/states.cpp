@@ -53,8 +53,6 @@ struct StatesOptions {
   double interval = 0.2;  // seconds between samples
 };
 
-// A safety net for steps that take microseconds; never a lesson's duration.
-constexpr double kStepTimeout = 10.0;
 constexpr int kColumnWidth = 10;
 
 enum class Role { Compute, Sleep, ReadPipe, Vfork, Stopped, Exited };

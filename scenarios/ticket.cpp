@@ -14,6 +14,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -43,7 +44,7 @@ struct TicketOptions {
 enum class Outcome : unsigned char { Unknown = 0, Bought, SoldOut };
 
 void buyer(const TicketOptions& o, const Context& ctx, const mp::TicketDb& db, mp::Lock& lock,
-           Outcome* outcome, int index) {
+           Outcome* outcome, std::atomic<pid_t>* recovered_dead, int index) {
   Rng rng = ctx.rng(static_cast<std::uint64_t>(index));
   const double search_delay = rng.uniform(0.0, o.search_max);
   const double buy_delay = rng.uniform(o.buy_min, o.buy_max);
@@ -54,7 +55,10 @@ void buyer(const TicketOptions& o, const Context& ctx, const mp::TicketDb& db, m
   std::unique_lock<mp::Lock> guard(lock, std::defer_lock);
   if (o.lock) {
     guard.lock();
-    if (lock.recovered_from() != 0) ctx.emit("ticket.recovered", {{"dead", lock.recovered_from()}});
+    if (lock.recovered_from() != 0) {
+      recovered_dead->store(lock.recovered_from());
+      ctx.emit("ticket.recovered", {{"dead", lock.recovered_from()}});
+    }
     ctx.emit("ticket.lock_acquired");
   }
   const std::int64_t count = db.read_count();
@@ -94,11 +98,13 @@ Summary run_ticket(const TicketOptions& o, Context& ctx) {
   mp::Lock lock;
   mp::SharedMapping outcomes_memory(static_cast<std::size_t>(o.buyers));
   auto* outcomes = static_cast<Outcome*>(outcomes_memory.data());
+  mp::SharedMapping recovery_memory(sizeof(std::atomic<pid_t>));
+  auto* recovered_dead = new (recovery_memory.data()) std::atomic<pid_t>(0);  // set by the buyer that recovers the lock
 
   std::vector<mp::Process> buyers;
   buyers.reserve(static_cast<std::size_t>(o.buyers));
   for (int i = 1; i <= o.buyers; ++i) {
-    buyers.emplace_back([&, i] { buyer(o, ctx, db, lock, &outcomes[i - 1], i); }, "Buyer-" + std::to_string(i));
+    buyers.emplace_back([&, i] { buyer(o, ctx, db, lock, &outcomes[i - 1], recovered_dead, i); }, "Buyer-" + std::to_string(i));
   }
   for (auto& b : buyers) b.start();
   int crashed = 0, failed = 0;
@@ -107,6 +113,17 @@ Summary run_ticket(const TicketOptions& o, Context& ctx) {
     int code = b.exitcode().value_or(0);
     if (code == -SIGKILL) ++crashed;
     else if (code != 0) ++failed;
+  }
+
+  // If the crashed holder was the last to take the lock, no buyer was left to
+  // find it owner-dead; the main process takes it now, so the recovery is
+  // seen in every run, not only when the scheduler put the crash early.
+  if (o.crash_holder != 0 && recovered_dead->load() == 0 && lock.acquire(true, kStepTimeout)) {
+    if (lock.recovered_from() != 0) {
+      recovered_dead->store(lock.recovered_from());
+      ctx.emit("ticket.recovered_by_main", {{"dead", lock.recovered_from()}});
+    }
+    lock.release();
   }
 
   const std::int64_t remaining = db.read_count();
@@ -133,6 +150,8 @@ Summary run_ticket(const TicketOptions& o, Context& ctx) {
     s.check("sold_equals_min_buyers_tickets", sold == std::min<std::int64_t>(able, tickets), sold,
             std::min<std::int64_t>(able, tickets));
     s.check("db_consistent", remaining == tickets - sold, remaining, tickets - sold);
+    if (o.crash_holder != 0)
+      s.check("dead_holder_recovered", recovered_dead->load() != 0, recovered_dead->load() != 0, true);
   } else {
     s.check("race_observed", lost_updates > 0, lost_updates, "> 0");
   }
