@@ -15,6 +15,9 @@ class Catalog {
   explicit Catalog(const std::string& lang);
 
   bool has(const std::string& key) const;
+  // True when the chosen language itself has `key` (no English fallback):
+  // what `verify` uses to find text that was never translated.
+  bool has_own(const std::string& key) const { return chosen_.contains(key); }
   // The text for `key`, placeholders filled from `fields`.
   std::string text(const std::string& key, const nlohmann::json& fields = nlohmann::json::object()) const;
 

@@ -69,7 +69,11 @@ void add_commands(CLI::App& app, CommandOptions& o, GlobalOptions& g) {
   verify->add_option("--only", o.verify_only, "comma-separated scenarios to run (default: all)");
   verify->add_option("--seed", g.seed, "seed for every run (default: fixed, 1)");
   verify->add_flag("--json", g.json, "one JSON line per run and a final report line");
-  verify->footer("Example:\n  mpdemo verify\n  mpdemo verify --only ticket,queue --json");
+  verify->footer(
+      "Each scenario runs once per argument set in the scenario table, in its own mpdemo process.\n"
+      "A run fails when it exits non-zero, when a check does not hold, or when a line it printed\n"
+      "has no text in English or Chinese.\n"
+      "Example:\n  mpdemo verify\n  mpdemo verify --only ticket,queue --json");
 }
 
 int run_command(CLI::App& app, const CommandOptions& o, const GlobalOptions& g, const char* argv0) {
@@ -104,7 +108,14 @@ std::string rerun_command(const CLI::App& sub, const GlobalOptions& g) {
       if (opt->count() > 0) cmd += " --" + name;
       continue;
     }
-    std::string value = opt->count() > 0 ? opt->as<std::string>() : opt->get_default_str();
+    std::string value;
+    if (opt->count() > 0) {
+      // Every value given, joined the way the only list option (--sleeps) reads them.
+      for (const auto& r : opt->results()) value += (value.empty() ? "" : ",") + r;
+    } else {
+      value = opt->get_default_str();  // CLI11 shows a list default as "[1,2,3]"
+      if (value.size() >= 2 && value.front() == '[' && value.back() == ']') value = value.substr(1, value.size() - 2);
+    }
     if (value.empty()) continue;
     if (value.find(' ') != std::string::npos) value = "'" + value + "'";
     cmd += " --" + name + " " + value;

@@ -14,6 +14,7 @@
 #include <sstream>
 #include <vector>
 
+#include "catalog.hpp"
 #include "mp/deadline.hpp"
 #include "mp/process.hpp"
 #include "mp/unique_fd.hpp"
@@ -25,9 +26,13 @@ namespace {
 // A run that takes longer than this is stopped and counted as failed.
 constexpr double kRunTimeLimit = 60.0;
 
+// The languages every event and check must have text in.
+constexpr const char* kLanguages[] = {"en", "zh"};
+
 struct RunOutcome {
   int exit_code = -1;
-  nlohmann::json summary;  // null when the run printed none
+  nlohmann::json summary;                    // null when the run printed none
+  std::vector<std::string> keys_to_render;  // event kinds and check keys the run produced
   double seconds = 0;
 };
 
@@ -35,7 +40,12 @@ std::vector<std::string> split(const std::string& text, char sep) {
   std::vector<std::string> parts;
   std::string part;
   std::istringstream in(text);
-  while (std::getline(in, part, sep)) parts.push_back(part);
+  auto trimmed = [](std::string s) {
+    s.erase(0, s.find_first_not_of(' '));
+    s.erase(s.find_last_not_of(' ') + 1);
+    return s;
+  };
+  while (std::getline(in, part, sep)) parts.push_back(trimmed(part));
   if (!text.empty() && text.back() == sep) parts.emplace_back();
   return parts;
 }
@@ -94,14 +104,39 @@ RunOutcome run_self(const std::vector<std::string>& args) {
   }
   outcome.exit_code = mp::exitcode_from_status(status);
   outcome.seconds = mp::monotonic_seconds() - start;
-  auto end = text.find_last_not_of('\n');
-  if (end != std::string::npos) {
-    auto begin = text.rfind('\n', end);
-    begin = begin == std::string::npos ? 0 : begin + 1;
-    auto last = nlohmann::json::parse(text.substr(begin, end - begin + 1), nullptr, false);
-    if (!last.is_discarded() && last.value("kind", "") == "summary") outcome.summary = last;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    auto event = nlohmann::json::parse(line, nullptr, false);
+    if (!event.is_object()) continue;
+    const std::string kind = event.value("kind", "");
+    if (kind == "summary") {
+      outcome.summary = event;
+      const std::string scenario = event.value("scenario", "");
+      for (const auto& c : event.value("checks", nlohmann::json::array()))
+        outcome.keys_to_render.push_back("check." + scenario + "." + c.value("name", ""));
+    } else if (!kind.empty()) {
+      outcome.keys_to_render.push_back(kind);
+    }
   }
   return outcome;
+}
+
+// "lang:key" for every key a console in that language would show raw.
+std::vector<std::string> missing_text(const std::vector<std::string>& keys, const std::vector<Catalog>& catalogs) {
+  std::vector<std::string> missing;
+  for (std::size_t i = 0; i < catalogs.size(); ++i)
+    for (const auto& key : keys) {
+      std::string entry = std::string(kLanguages[i]) + ":" + key;
+      if (!catalogs[i].has_own(key) && std::find(missing.begin(), missing.end(), entry) == missing.end())
+        missing.push_back(entry);
+    }
+  return missing;
+}
+
+std::string joined(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : ", ") + p;
+  return out;
 }
 
 }  // namespace
@@ -115,9 +150,11 @@ int run_verify(double speed, std::uint64_t seed, bool json, const std::string& o
       return 2;
     }
   }
+  std::vector<Catalog> catalogs;
+  for (const char* lang : kLanguages) catalogs.emplace_back(lang);
   int failed = 0, runs = 0;
   const double start = mp::monotonic_seconds();
-  if (!json) std::printf("%-22s %-40s %7s %8s  %s\n", "scenario", "arguments", "checks", "seconds", "result");
+  if (!json) std::printf("%-22s %-52s %7s %8s  %s\n", "scenario", "arguments", "checks", "seconds", "result");
   for (const auto& entry : scenario_table()) {
     if (!entry.setup) continue;
     if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), entry.name) == wanted.end()) continue;
@@ -132,18 +169,25 @@ int run_verify(double speed, std::uint64_t seed, bool json, const std::string& o
           ++total;
           held += c.value("ok", false) ? 1 : 0;
         }
-      const bool ok = o.exit_code == 0 && o.summary.is_object() && o.summary.value("ok", false);
+      // A run whose lesson held but which printed a line with no text in some
+      // language still fails: that line would reach a student as a raw key.
+      const auto untranslated = missing_text(o.keys_to_render, catalogs);
+      const bool ok =
+          o.exit_code == 0 && o.summary.is_object() && o.summary.value("ok", false) && untranslated.empty();
       ++runs;
       if (!ok) ++failed;
       std::string shown = words(run_args).empty() ? "(defaults)" : run_args;
       if (json) {
         nlohmann::json line = {{"kind", "verify.run"}, {"scenario", entry.name}, {"args", shown},
                                {"exit_code", o.exit_code}, {"checks_held", held}, {"checks", total},
-                               {"seconds", std::round(o.seconds * 1000) / 1000}, {"ok", ok}};
+                               {"seconds", std::round(o.seconds * 1000) / 1000},
+                               {"missing_text", untranslated}, {"ok", ok}};
         std::printf("%s\n", line.dump().c_str());
       } else {
-        std::printf("%-22s %-40s %3d/%-3d %8.2f  %s\n", entry.name, shown.c_str(), held, total, o.seconds,
-                    ok ? "ok" : ("FAILED (exit " + std::to_string(o.exit_code) + ")").c_str());
+        std::string result = ok ? "ok" : "FAILED (exit " + std::to_string(o.exit_code) + ")";
+        if (!untranslated.empty()) result += " no text for " + joined(untranslated);
+        std::printf("%-22s %-52s %3d/%-3d %8.2f  %s\n", entry.name, shown.c_str(), held, total, o.seconds,
+                    result.c_str());
       }
       std::fflush(stdout);
     }
