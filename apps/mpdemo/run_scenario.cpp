@@ -78,6 +78,10 @@ int run_scenario(const ScenarioEntry& entry, const RunFunction& run, const Globa
     return 2;
   } catch (const std::exception& e) {
     pump.finish();
+    // After Ctrl-C the children (a Manager's server, say) are being ended
+    // under the main thread, so what it then fails on is the interruption,
+    // not a fault to report; the signal ends this process in a moment.
+    if (interrupted()) return 130;
     std::fprintf(stderr, "mpdemo %s: failed: %s\n", entry.name, e.what());
     return 1;
   }
