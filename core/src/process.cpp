@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -26,7 +27,11 @@ namespace {
 struct ProcessState {
   ProcessInfo self{"MainProcess", ::getpid(), false};
   std::vector<int> identity;  // Python's _identity: (1,) for Process-1, (1, 2) below it
-  int children_started = 0;
+  // Python's _process_counter: every Process constructed here (and every
+  // fork_raw) takes the next number, so three Processes built before any
+  // starts are Process-1, -2 and -3. Atomic: a Pool builds its workers on
+  // its own thread while the main thread may build others.
+  std::atomic<int> children_created{0};
 
   std::mutex children_mutex;                     // guards `children`
   std::vector<std::pair<pid_t, bool>> children;  // unreaped: pid, daemon
@@ -69,23 +74,29 @@ void finish_remaining_children() {
   }
 }
 
-std::string default_name() {
+// This process's identity followed by the next child number.
+std::vector<int> next_child_identity() {
   auto& s = state();
+  std::vector<int> identity = s.identity;
+  identity.push_back(s.children_created.fetch_add(1) + 1);
+  return identity;
+}
+
+std::string default_name(const std::vector<int>& identity) {
   std::string name = "Process-";
-  for (int part : s.identity) name += std::to_string(part) + ":";
-  name += std::to_string(s.children_started + 1);
+  for (std::size_t i = 0; i < identity.size(); ++i) name += (i ? ":" : "") + std::to_string(identity[i]);
   return name;
 }
 
 // Runs in the child right after fork: it is a new process now.
-void become_child(const std::string& name, bool daemon) {
+void become_child(const std::string& name, bool daemon, const std::vector<int>& identity) {
   // Bytes that another thread of the parent buffered after our fflush are
   // the parent's to write; flushed here they would appear twice.
   ::__fpurge(stdout);
   ::__fpurge(stderr);
   auto& s = state();
-  s.identity.push_back(s.children_started + 1);  // the parent counts this child after fork returns
-  s.children_started = 0;
+  s.identity = identity;
+  s.children_created = 0;
   s.self = ProcessInfo{name, ::getpid(), daemon};
   s.children.clear();  // the parent's children are not ours to reap
   // Start from default dispositions and an empty mask, whatever the parent
@@ -117,15 +128,12 @@ const ProcessInfo& current_process() noexcept { return state().self; }
 pid_t fork_raw(const std::string& name) {
   auto& s = state();
   if (s.self.daemon) throw ProcessError("daemon process '" + s.self.name + "' may not start children");
+  const std::vector<int> identity = next_child_identity();
   std::fflush(nullptr);
   run_before_fork();
   pid_t pid = ::fork();
   if (pid < 0) throw_os_error("fork");
-  if (pid == 0) {
-    become_child(name, false);
-  } else {
-    ++s.children_started;
-  }
+  if (pid == 0) become_child(name, false, identity);
   return pid;
 }
 
@@ -151,15 +159,19 @@ int cpu_count() noexcept {
 }
 
 Process::Process(std::string name, Daemon daemon)
-    : name_(name.empty() ? default_name() : std::move(name)), daemon_(daemon == Daemon::Yes) {}
+    : identity_(next_child_identity()),
+      name_(name.empty() ? default_name(identity_) : std::move(name)),
+      daemon_(daemon == Daemon::Yes) {}
 
 Process::Process(Target target, std::string name, Daemon daemon)
     : target_(std::move(target)),
-      name_(name.empty() ? default_name() : std::move(name)),
+      identity_(next_child_identity()),
+      name_(name.empty() ? default_name(identity_) : std::move(name)),
       daemon_(daemon == Daemon::Yes) {}
 
 Process::Process(Process&& other) noexcept
     : target_(std::move(other.target_)),
+      identity_(std::move(other.identity_)),
       name_(std::move(other.name_)),
       daemon_(other.daemon_),
       started_(std::exchange(other.started_, false)),
@@ -173,6 +185,7 @@ Process& Process::operator=(Process&& other) noexcept {
   if (this != &other) {
     finish_on_scope_exit();
     target_ = std::move(other.target_);
+    identity_ = std::move(other.identity_);
     name_ = std::move(other.name_);
     daemon_ = other.daemon_;
     started_ = std::exchange(other.started_, false);
@@ -231,7 +244,7 @@ void Process::start() {
       throw_os_error("fork");
 
     case 0: {  // child: run the target, never return to the caller
-      become_child(name_, daemon_);
+      become_child(name_, daemon_, identity_);
       int code = 0;
       try {
         run();
@@ -252,7 +265,6 @@ void Process::start() {
     }
 
     default:  // parent
-      ++s.children_started;
       started_ = true;
       pid_ = pid;
       parent_pid_ = ::getpid();

@@ -3,12 +3,15 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <string>
+#include <vector>
 
 #include "mp/deadline.hpp"
 #include "mp/errors.hpp"
 #include "mp/process.hpp"
 #include "mp/unique_fd.hpp"
 #include "support/child.hpp"
+#include "support/proc_watch.hpp"
 
 using mp::Process;
 
@@ -134,6 +137,37 @@ TEST_CASE("names follow Python: Process-N, nested Process-N:M, current_process i
   CHECK(got == p.name() + " " + p.name() + ":1\n");
   CHECK(p.name().rfind("Process-", 0) == 0);
   CHECK(mp::current_process().name == "MainProcess");
+}
+
+TEST_CASE("default names are numbered at construction as Python numbers them", "[core][process]") {
+  // Python: [Process() for _ in range(3)] are Process-N, N+1, N+2 before any
+  // starts; a named Process takes a number too; a grandchild is Process-N:1.
+  std::vector<Process> ps;
+  for (int i = 0; i < 3; ++i) ps.emplace_back([] {});
+  Process named([] {}, "Named");
+  Process after([] {});
+  const auto number = [](const Process& p) { return std::stoi(p.name().substr(std::string("Process-").size())); };
+  REQUIRE(ps[0].name().rfind("Process-", 0) == 0);
+  const int first = number(ps[0]);
+  CHECK(number(ps[1]) == first + 1);
+  CHECK(number(ps[2]) == first + 2);
+  CHECK(named.name() == "Named");
+  CHECK(number(after) == first + 4);
+
+  auto [r, w] = mp::make_pipe();
+  int write_fd = w.get();
+  Process parent([write_fd] {
+    Process grandchild([] {});
+    std::string line = grandchild.name() + "\n";
+    mp::write_all(write_fd, line.data(), line.size());
+  });
+  parent.start();
+  REQUIRE(test::join_one(parent));
+  w.reset();
+  char buf[128] = {};
+  ssize_t n = ::read(r.get(), buf, sizeof buf - 1);
+  REQUIRE(n > 0);
+  CHECK(std::string(buf, static_cast<std::size_t>(n)) == parent.name() + ":1\n");
 }
 
 TEST_CASE("leaving scope terminates a daemon child and joins a non-daemon one", "[core][process]") {

@@ -99,6 +99,7 @@ class Process {
   void finish_on_scope_exit() noexcept;
 
   Target target_;
+  std::vector<int> identity_;  // Python's _identity, fixed at construction: {1, 2} is Process-1:2
   std::string name_;
   bool daemon_ = false;
   bool started_ = false;
