@@ -9,6 +9,7 @@
 
 #include <catch2/catch.hpp>
 #include <cerrno>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
@@ -113,4 +114,10 @@ TEST_CASE("a signal mid-run ends every child and mpdemo dies of that signal", "[
     CAPTURE(buyer);
     CHECK(test::wait_until([buyer] { return gone(buyer); }, 10.0));
   }
+  // Nothing half-written: the db is whole and no temporary file is left.
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
+    files.push_back(entry.path().filename().string());
+  CHECK(files == std::vector<std::string>{"db.json"});
+  CHECK(nlohmann::json::parse(dir.read("db.json"))["count"] == 1);
 }
