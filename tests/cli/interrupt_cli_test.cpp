@@ -36,15 +36,7 @@ struct BackgroundRun {
       int devnull = ::open("/dev/null", O_RDWR);
       ::dup2(devnull, 0);
       ::dup2(devnull, 2);
-      if (::chdir(cwd.c_str()) != 0) ::_exit(127);
-      std::vector<char*> argv;
-      std::string bin = MPDEMO_BINARY;
-      argv.push_back(bin.data());
-      std::vector<std::string> copy = args;
-      for (auto& a : copy) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(bin.c_str(), argv.data());
-      ::_exit(127);
+      test::exec_mpdemo(args, cwd);
     }
     out = std::move(r);
   }

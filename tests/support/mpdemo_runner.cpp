@@ -50,6 +50,19 @@ std::string TempDir::read(const std::string& name) const {
   return ss.str();
 }
 
+void exec_mpdemo(const std::vector<std::string>& args, const std::string& cwd) {
+  if (::chdir(cwd.c_str()) != 0) ::_exit(127);
+  ::setenv("NO_COLOR", "1", 1);
+  std::vector<char*> argv;
+  std::string bin = MPDEMO_BINARY;
+  argv.push_back(bin.data());
+  std::vector<std::string> copy = args;
+  for (auto& a : copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  ::execv(bin.c_str(), argv.data());
+  ::_exit(127);
+}
+
 RunResult run_mpdemo(const std::vector<std::string>& args, const std::string& cwd) {
   TempDir scratch;
   const std::string dir = cwd.empty() ? scratch.path() : cwd;
@@ -61,16 +74,7 @@ RunResult run_mpdemo(const std::vector<std::string>& args, const std::string& cw
     ::dup2(err_pipe[1], 2);
     int devnull = ::open("/dev/null", O_RDONLY);
     ::dup2(devnull, 0);
-    if (::chdir(dir.c_str()) != 0) ::_exit(127);
-    ::setenv("NO_COLOR", "1", 1);
-    std::vector<char*> argv;
-    std::string bin = MPDEMO_BINARY;
-    argv.push_back(bin.data());
-    std::vector<std::string> copy = args;
-    for (auto& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(bin.c_str(), argv.data());
-    ::_exit(127);
+    exec_mpdemo(args, dir);
   }
   ::close(out_pipe[1]);
   ::close(err_pipe[1]);

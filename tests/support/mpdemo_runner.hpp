@@ -23,6 +23,10 @@ struct RunResult {
 // How many events of this kind the run emitted.
 int count_kind(const RunResult& result, const std::string& kind);
 
+// In a forked child whose fds are set up: execs `mpdemo args...` in `cwd`
+// with NO_COLOR=1. Never returns (exit 127 if the exec fails).
+[[noreturn]] void exec_mpdemo(const std::vector<std::string>& args, const std::string& cwd);
+
 // Runs `mpdemo args...` with stdin from /dev/null, NO_COLOR=1 and a
 // working directory of `cwd` (a fresh temporary directory when empty).
 RunResult run_mpdemo(const std::vector<std::string>& args, const std::string& cwd = "");
