@@ -16,17 +16,6 @@ void check(int err, const char* what) {
   if (err != 0) throw_os_error(what, err);
 }
 
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#endif
-}
-
-// Tries this many times before sleeping in the kernel. Long enough to cover
-// a short critical section on another core, short enough not to matter when
-// the holder is asleep.
-constexpr int kSpins = 200;
-
 }  // namespace
 
 namespace {
@@ -66,13 +55,12 @@ RobustMutex::RobustMutex() {
 
 LockResult lock(RobustMutex& m, bool block, Timeout timeout, const char* kind) {
   const pid_t tid = current_tid();
+  // No spinning before the futex sleep. Measured on 2 cores with 4 processes
+  // taking turns (mpbench lock_counter, 25 runs each): spinning 200 times on
+  // trylock gave a median of 5.2-7.5 ms, going straight to the kernel 4.9-5.0
+  // ms. A spinning waiter's trylock pulls the mutex's cache line away from
+  // the holder and burns a CPU the holder may need.
   int err = pthread_mutex_trylock(&m.mutex);
-  if (err == EBUSY && block && m.holder_tid != tid) {
-    for (int i = 0; i < kSpins && err == EBUSY; ++i) {
-      cpu_relax();
-      err = pthread_mutex_trylock(&m.mutex);
-    }
-  }
   if (err == EBUSY && block) {
     if (timeout) {
       Deadline deadline(timeout);

@@ -29,9 +29,9 @@ struct LockResult {
 };
 
 // Blocks until acquired, the timeout runs out, or (block == false) at once.
-// Spins briefly before sleeping in the kernel: a hand-off between processes
-// on different cores is far cheaper than a futex wake-up. The kind of
-// primitive ("Lock", "RLock", ...) names it in the owner-death report.
+// A busy mutex puts the caller to sleep in the kernel at once (no spinning;
+// see robust_mutex.cpp for the measurement). The kind of primitive ("Lock",
+// "RLock", ...) names it in the owner-death report.
 LockResult lock(RobustMutex& m, bool block, Timeout timeout, const char* kind);
 // Throws StateError when the mutex is free or held by another thread.
 void unlock(RobustMutex& m, const char* kind);
