@@ -76,10 +76,10 @@ void add_commands(CLI::App& app, CommandOptions& o, GlobalOptions& g) {
       "Example:\n  mpdemo verify\n  mpdemo verify --only ticket,queue --json");
 }
 
-int run_command(CLI::App& app, const CommandOptions& o, const GlobalOptions& g, const char* argv0) {
+int run_command(CLI::App& app, const CommandOptions& o, const GlobalOptions& g) {
   if (app.got_subcommand("list")) return list_scenarios(g);
   if (app.got_subcommand("explain")) return explain(o.explain_name, g);
-  if (app.got_subcommand("verify")) return run_verify(o.verify_speed, g.seed.value_or(1), g.json, o.verify_only, argv0);
+  if (app.got_subcommand("verify")) return run_verify(o.verify_speed, g.seed.value_or(1), g.json, o.verify_only);
   return 2;
 }
 
@@ -97,7 +97,7 @@ std::string did_you_mean(const std::string& name) {
   return best.empty() ? "" : "; did you mean '" + best + "'?";
 }
 
-std::string rerun_command(const CLI::App& sub, const GlobalOptions& g) {
+std::string rerun_command(const CLI::App& sub) {
   std::string cmd = "mpdemo " + sub.get_name();
   for (const CLI::Option* opt : sub.get_options()) {
     const std::string name = opt->get_single_name();
@@ -120,7 +120,6 @@ std::string rerun_command(const CLI::App& sub, const GlobalOptions& g) {
     if (value.find(' ') != std::string::npos) value = "'" + value + "'";
     cmd += " --" + name + " " + value;
   }
-  (void)g;
   return cmd;
 }
 

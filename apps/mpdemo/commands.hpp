@@ -20,12 +20,13 @@ struct CommandOptions {
 
 void add_commands(CLI::App& app, CommandOptions& options, GlobalOptions& globals);
 // Runs whichever of list/explain/verify was parsed; returns the exit status.
-int run_command(CLI::App& app, const CommandOptions& options, const GlobalOptions& globals, const char* argv0);
+int run_command(CLI::App& app, const CommandOptions& options, const GlobalOptions& globals);
 
 // "; did you mean 'ticket'?" for a near miss, "" otherwise.
 std::string did_you_mean(const std::string& name);
-// The command line that repeats this run exactly: scenario, seed and every
-// option with its resolved value (as the OSTEP tools print first).
-std::string rerun_command(const CLI::App& sub, const GlobalOptions& globals);
+// The command line that repeats this run: the scenario and every option with
+// its resolved value (as the OSTEP tools print first). The caller appends
+// --seed, which is only known once it is chosen.
+std::string rerun_command(const CLI::App& sub);
 
 }  // namespace mpdemo

@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
   for (const auto& entry : scenario_table()) {
     if (!entry.setup) continue;
     CLI::App* sub = subcommands[entry.name];
-    if (sub->parsed()) return run_scenario(entry, runs[entry.name], globals, rerun_command(*sub, globals));
+    if (sub->parsed()) return run_scenario(entry, runs[entry.name], globals, rerun_command(*sub));
   }
-  return run_command(app, commands, globals, argv[0]);
+  return run_command(app, commands, globals);
 }

@@ -141,8 +141,7 @@ std::string joined(const std::vector<std::string>& parts) {
 
 }  // namespace
 
-int run_verify(double speed, std::uint64_t seed, bool json, const std::string& only, const char* argv0) {
-  (void)argv0;
+int run_verify(double speed, std::uint64_t seed, bool json, const std::string& only) {
   std::vector<std::string> wanted = only.empty() ? std::vector<std::string>{} : split(only, ',');
   for (const auto& w : wanted) {
     if (!find_scenario(w)) {

@@ -7,6 +7,6 @@
 
 namespace mpdemo {
 
-int run_verify(double speed, std::uint64_t seed, bool json, const std::string& only, const char* argv0);
+int run_verify(double speed, std::uint64_t seed, bool json, const std::string& only);
 
 }  // namespace mpdemo
