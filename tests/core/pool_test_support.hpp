@@ -23,15 +23,20 @@
 
 namespace pooltest {
 
-// A pipe used as a gate: tasks block in wait() until the test opens() it one
-// byte per task. The fds are plain ints so that workers forked later have them.
-struct Gate {
+// Both ends of a fresh pipe, opened before the pool forks so that its
+// workers inherit them.
+struct PipeEnds {
   mp::UniqueFd read_end, write_end;
-  Gate() {
+  PipeEnds() {
     auto [r, w] = mp::make_pipe();
     read_end = std::move(r);
     write_end = std::move(w);
   }
+};
+
+// A pipe used as a gate: tasks block in pass_gate() until the test opens()
+// it, one byte per task.
+struct Gate : PipeEnds {
   void open(int tasks) const {
     for (int i = 0; i < tasks; ++i) mp::write_all(write_end.get(), "g", 1);
   }
@@ -45,14 +50,7 @@ inline void pass_gate(int fd) {
 }
 
 // A pipe tasks report numbers on (one int64 per write: atomic on a pipe).
-struct Reports {
-  mp::UniqueFd read_end, write_end;
-  Reports() {
-    auto [r, w] = mp::make_pipe();
-    read_end = std::move(r);
-    write_end = std::move(w);
-  }
-};
+using Reports = PipeEnds;
 
 inline void report(int fd, std::int64_t value) { mp::write_all(fd, &value, sizeof value); }
 
