@@ -44,7 +44,12 @@ TEST_CASE("value-array: the counter under get_lock() is exact and the unlocked o
   CHECK(s["locked_counter"] == expected);
   CHECK(r.check("locked_counter_exact")["ok"] == true);
   // Lost updates can only lower the count; the figure is reported, not required.
+  // How low it can go: not to one process's share (CI once saw 16,209 of
+  // 8 x 20,000: a worker preempted between its read and its write puts back a
+  // stale value and erases everyone's progress since). The floor is 2: the
+  // last write is some worker's read + 1, and that read came after the
+  // worker's own earlier write of at least 1, and no one ever writes 0.
   CHECK(s["unlocked_counter"].get<long>() <= expected);
-  CHECK(s["unlocked_counter"].get<long>() >= c.increments);
+  CHECK(s["unlocked_counter"].get<long>() >= 2);
   CHECK(s["unlocked_lost"].get<long>() == expected - s["unlocked_counter"].get<long>());
 }

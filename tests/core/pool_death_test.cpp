@@ -47,7 +47,9 @@ TEST_CASE("a task that kills its worker fails alone and fast with the pid and si
         error = e.what();
       }
       const double took = mp::monotonic_seconds() - t0;
-      CHECK(took < 1.0);
+      // The pool notices the death itself: far sooner than get()'s 30 s timeout,
+      // with room for a loaded CI machine.
+      CHECK(took < 10.0);
       CHECK_THAT(error, Contains("pid " + std::to_string(*dead_pid)) && Contains("signal 9") && Contains("SIGKILL"));
       int wrong = 0;
       for (int i = 0; i < 50; ++i)

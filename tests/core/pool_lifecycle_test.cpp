@@ -137,7 +137,9 @@ TEST_CASE("terminate with thousands of queued tasks returns at once and fails th
   const double t0 = mp::monotonic_seconds();
   pool.terminate();
   const double took = mp::monotonic_seconds() - t0;
-  CHECK(took < 1.0);
+  // The gate is never opened, so waiting for any task would never return;
+  // the bound only has to be finite, and wide for a loaded CI machine.
+  CHECK(took < 10.0);
   for (std::size_t i : {std::size_t{0}, std::size_t{1}, std::size_t{2500}, std::size_t{4999}}) {
     CHECK(results[i].ready());
     CHECK_THROWS_WITH(results[i].get(0.0), Contains("terminated"));
