@@ -36,6 +36,18 @@ class ByteBuffer {
   }
   void clear() noexcept { begin_ = end_ = 0; }
 
+  // Makes the buffer hold at least `n` bytes without growing, and touches
+  // every page of it now. The pool calls this when a worker starts: a fresh
+  // page costs a fault (zeroing, accounting) on first write, and on this
+  // path the first map would otherwise pay them all, plus the copies of each
+  // doubling, in the middle of its work.
+  void reserve_touched(std::size_t n) {
+    if (n > capacity_) {
+      make_room(n - size());
+    }
+    std::memset(storage_.get() + end_, 0, capacity_ - end_);
+  }
+
  private:
   void make_room(std::size_t n) {
     const std::size_t used = size();

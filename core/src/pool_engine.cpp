@@ -366,6 +366,10 @@ void PoolEngine::start_worker(int slot) {
 
   task_read.reset();  // the worker's ends: from now on only the worker holds them
   result_write.reset();
+  // After the fork, so the pages are this process's own and not shared
+  // copy-on-write with the worker.
+  w->in.reserve_touched(2 * kReadBytes);
+  w->out.reserve_touched(2 * kPipeBytes);
   w->name = std::move(name);
   w->pid = w->process->pid();
   w->task_fd = std::move(task_write);

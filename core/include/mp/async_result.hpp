@@ -21,6 +21,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -169,10 +170,27 @@ class ApplyState final : public ResultState<T> {
 template <class Item>
 class MapState final : public ResultState<std::vector<Item>> {
  public:
-  MapState(std::size_t chunks, std::function<void(const std::vector<Item>&)> callback, ErrorCallback error_callback)
-      : ResultState<std::vector<Item>>(chunks, std::move(callback), std::move(error_callback)), chunks_(chunks) {}
+  // `items` in all, cut into chunks of `chunksize` (the last may be shorter).
+  MapState(std::size_t chunks, std::size_t items, std::size_t chunksize,
+           std::function<void(const std::vector<Item>&)> callback, ErrorCallback error_callback)
+      : ResultState<std::vector<Item>>(chunks, std::move(callback), std::move(error_callback)),
+        items_(items),
+        chunksize_(chunksize) {
+    if constexpr (!pool::kBulkCopy<Item>) chunks_.resize(chunks);
+  }
 
-  void deliver(std::size_t part, std::string_view bytes) override { chunks_[part] = pool::decode_items<Item>(bytes); }
+  void deliver(std::size_t part, std::string_view bytes) override {
+    if constexpr (pool::kBulkCopy<Item>) {
+      // Straight into the final list at the chunk's place: one copy, where
+      // decoding each chunk and then joining them would make two.
+      if (all_.size() != items_) all_.resize(items_);
+      const std::size_t first = part * chunksize_;
+      const std::size_t count = std::min(chunksize_, items_ - first);
+      pool::decode_items_into(bytes, std::span<Item>(all_.data() + first, count));
+    } else {
+      chunks_[part] = pool::decode_items<Item>(bytes);
+    }
+  }
   void fail(std::size_t part, std::string message) override {
     if (part < first_failed_) {
       first_failed_ = part;
@@ -180,22 +198,28 @@ class MapState final : public ResultState<std::vector<Item>> {
     }
   }
   void finish() override {
-    if (first_failed_ < chunks_.size()) {
+    if (first_failed_ != kNone) {
       this->error_ = std::move(first_error_);
+    } else if constexpr (pool::kBulkCopy<Item>) {
+      all_.resize(items_);  // already this size unless the map was empty
+      this->value_ = std::move(all_);
     } else {
       std::vector<Item> all;
-      std::size_t total = 0;
-      for (auto& chunk : chunks_) total += chunk.size();
-      all.reserve(total);
+      all.reserve(items_);
       for (auto& chunk : chunks_) all.insert(all.end(), std::make_move_iterator(chunk.begin()), std::make_move_iterator(chunk.end()));
       this->value_ = std::move(all);
     }
+    all_ = {};
     chunks_.clear();
   }
 
  private:
-  std::vector<std::vector<Item>> chunks_;  // pool thread only
-  std::size_t first_failed_ = static_cast<std::size_t>(-1);
+  static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+  const std::size_t items_;
+  const std::size_t chunksize_;
+  std::vector<Item> all_;                  // pool thread only: the list, for bulk-copied items
+  std::vector<std::vector<Item>> chunks_;  // pool thread only: each chunk, for other items
+  std::size_t first_failed_ = kNone;
   std::string first_error_;
 };
 

@@ -219,7 +219,8 @@ class Pool {
                                              ErrorCallback error_callback) {
     if (chunksize == 0) chunksize = default_chunksize(items.size());
     auto messages = chunk_messages(runner, fn, items, chunksize);
-    auto state = std::make_shared<detail::MapState<Value>>(messages.size(), std::move(callback), std::move(error_callback));
+    auto state = std::make_shared<detail::MapState<Value>>(messages.size(), items.size(), chunksize, std::move(callback),
+                                                             std::move(error_callback));
     submit(state, std::move(messages));
     return AsyncResult<std::vector<Value>>(std::move(state));
   }

@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <span>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -86,6 +87,15 @@ std::vector<T> decode_items(std::string_view bytes) {
     if (!bytes.empty()) throw ValueError("decode: unexpected bytes after the item list");
   }
   return items;
+}
+
+// A bulk-copied item list into `out`, which must be exactly its length.
+template <class T>
+  requires kBulkCopy<T>
+void decode_items_into(std::string_view bytes, std::span<T> out) {
+  const std::uint64_t count = take_size(bytes);
+  if (count != out.size() || bytes.size() != count * sizeof(T)) throw ValueError("decode: item list of the wrong length");
+  std::memcpy(static_cast<void*>(out.data()), bytes.data(), bytes.size());
 }
 
 // Calls f with the decoded arguments, each passed as its parameter asks
