@@ -107,7 +107,9 @@ Summary run_queue(const QueueOptions& o, Context& ctx) {
         shared->consumer_get_at = mp::monotonic_seconds();
         std::string got = q.get(true, safety);
         shared->consumer_got = item_number(got);
-        ctx.emit("queue.consumer_got", {{"item", got}, {"qsize", q.qsize()}});
+        // No qsize here: the blocked put refills the slot at once, so the
+        // figure would say 3 in the line announcing a free slot.
+        ctx.emit("queue.consumer_got", {{"item", got}});
       },
       "Consumer");
   consumer.start();
@@ -115,9 +117,12 @@ Summary run_queue(const QueueOptions& o, Context& ctx) {
   const double put_start = mp::monotonic_seconds();
   q.put(item(next), true, safety);
   const double put_done = mp::monotonic_seconds();
-  ctx.emit("queue.put_released", {{"item", item(next)}, {"waited", put_done - put_start}, {"qsize", q.qsize()}});
-  ++next;
+  const auto qsize_after_put = q.qsize();
+  // Said after the consumer has said its get, so the lines come in the order
+  // the two things happened, whichever process the scheduler ran first.
   consumer.join(safety);
+  ctx.emit("queue.put_released", {{"item", item(next)}, {"waited", put_done - put_start}, {"qsize", qsize_after_put}});
+  ++next;
   const bool consumer_ok = consumer.exitcode() == 0;
   const bool put_waited_for_get = consumer_ok && put_done >= shared->consumer_get_at;
 
