@@ -48,6 +48,7 @@ constexpr std::size_t kMaxTasksAhead = 1024;
 constexpr std::size_t kUntimedChunksAhead = 4;
 constexpr double kTerminateGrace = 0.3;  // seconds between SIGTERM and SIGKILL
 constexpr std::size_t kReadBytes = 256 * 1024;
+constexpr std::size_t kWorkerBufferBytes = 2 * kReadBytes;  // each of a worker's two pipe buffers in the pool
 constexpr int kReadsPerTurn = 16;  // then the other workers get their turn
 constexpr int kMaxDeathsAtStart = 10;  // workers in a row that die before a task: give up
 
@@ -368,8 +369,8 @@ void PoolEngine::start_worker(int slot) {
   result_write.reset();
   // After the fork, so the pages are this process's own and not shared
   // copy-on-write with the worker.
-  w->in.reserve_touched(2 * kReadBytes);
-  w->out.reserve_touched(2 * kPipeBytes);
+  w->in = buffer_for_worker();
+  w->out = buffer_for_worker();
   w->name = std::move(name);
   w->pid = w->process->pid();
   w->task_fd = std::move(task_write);
@@ -392,6 +393,20 @@ bool PoolEngine::accepts_task(const Worker& w, const PoolTask& next) const {
   if (w.stop_sent) return false;
   if (maxtasksperchild_ > 0 && w.sent >= maxtasksperchild_) return false;  // it leaves after those
   return w.outstanding.size() < tasks_ahead(next);
+}
+
+// A pipe buffer for a new worker: an ended worker's, or a fresh one touched
+// now (see ByteBuffer::reserve_touched), so a pool that replaces workers
+// often (maxtasksperchild) touches its buffers only once.
+pool::ByteBuffer PoolEngine::buffer_for_worker() {
+  if (!spare_buffers_.empty()) {
+    pool::ByteBuffer buffer = std::move(spare_buffers_.back());
+    spare_buffers_.pop_back();
+    return buffer;
+  }
+  pool::ByteBuffer buffer;
+  buffer.reserve_touched(kWorkerBufferBytes);
+  return buffer;
 }
 
 void PoolEngine::dispatch() {
@@ -606,6 +621,10 @@ void PoolEngine::worker_ended(std::size_t index, End how) {
   {
     std::lock_guard lock(mutex_);
     std::erase_if(pids_, [&](const auto& entry) { return entry.second == w.pid; });
+  }
+  for (pool::ByteBuffer* buffer : {&w.in, &w.out}) {
+    buffer->clear();
+    spare_buffers_.push_back(std::move(*buffer));
   }
   workers_.erase(workers_.begin() + static_cast<std::ptrdiff_t>(index));
 }

@@ -26,6 +26,7 @@
 
 #include "mp/async_result.hpp"
 #include "mp/unique_fd.hpp"
+#include "pool_buffer.hpp"
 
 namespace mp::detail {
 
@@ -70,6 +71,7 @@ class PoolEngine {
   State take_submissions();
   void keep_workers(State state);
   void start_worker(int slot);
+  pool::ByteBuffer buffer_for_worker();
   void dispatch();
   std::size_t tasks_ahead(const PoolTask& next) const;
   bool accepts_task(const Worker& w, const PoolTask& next) const;
@@ -119,6 +121,7 @@ class PoolEngine {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<PoolTask> taken_;  // spare vector swapped with submitted_
   std::deque<PoolTask> queued_;  // waiting for a worker, in order
+  std::vector<pool::ByteBuffer> spare_buffers_;  // touched pipe buffers of ended workers, for their replacements
   std::string broken_;           // why no task can run (an initializer failed); empty while all is well
   std::string spawn_error_;      // why the last attempt to start a worker failed
   int deaths_at_start_ = 0;      // workers in a row that ended before starting a task

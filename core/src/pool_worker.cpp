@@ -228,14 +228,9 @@ void run_worker(const WorkerSetup& setup) {
     }
   }
 
-  // The buffers of the task loop, touched now so that the first tasks do
-  // not pay a page fault per 4 KiB (see ByteBuffer::reserve_touched).
-  std::memset(setup.shared->records(), 0, setup.record_capacity);
   ResultSink sink(setup.result_fd, setup.shared, setup.record_capacity);
   ByteBuffer in;
-  in.reserve_touched(2 * kReadBytes);
-  std::string out(kReadBytes, '\0');
-  out.clear();  // keeps its capacity
+  std::string out;
   int done = 0;
   for (;;) {
     bool stop = false;

@@ -36,9 +36,10 @@
 //  - Each worker has its own queue, filled ahead with as many tasks as fit in
 //    about 2 ms of their measured run time (one at a time while tasks are
 //    slow), where Python's workers share one queue.
-//  - Each worker's pipe buffers (about 1 MiB in the worker and 1 MiB in the
-//    pool) are allocated and touched when it starts, so that the first map
-//    does not pay their page faults in the middle of its work.
+//  - The pool's two pipe buffers per worker (512 KiB each) are allocated and
+//    touched when the first worker of a slot starts, so that the first map
+//    does not pay their page faults in the middle of its work; replacement
+//    workers reuse them, and no fork inherits them.
 //
 // Events (mp::events::emit, from the main process; every one carries
 // "worker" (the slot, 0..processes-1, kept by a replacement), "worker_pid"
