@@ -72,6 +72,9 @@ struct Plan {
   mp::Timeout safety;  // bounds waits that should never run out; running out means a lost bun
 };
 
+// Which bun an arrow on the timeline follows: its cook and number.
+std::string bun_id(const Bun& bun) { return std::to_string(bun.cook) + "/" + std::to_string(bun.number); }
+
 void cook(const BaoziOptions& o, const Context& ctx, const Plan& plan, Basin& basin, int index) {
   if (plan.via == Via::Pipe) {
     basin.recv_end.close();
@@ -79,6 +82,7 @@ void cook(const BaoziOptions& o, const Context& ctx, const Plan& plan, Basin& ba
   }
   Rng rng = ctx.rng(static_cast<std::uint64_t>(index));
   for (int n = 1; n <= o.items; ++n) {
+    ctx.span("baozi.making");
     ctx.sleep(rng.uniform(0.0, o.make_max));
     const Bun bun{index, n};
     if (plan.via == Via::Pipe) {
@@ -86,7 +90,7 @@ void cook(const BaoziOptions& o, const Context& ctx, const Plan& plan, Basin& ba
     } else {
       basin.queue->put(bun, true, plan.safety);
     }
-    ctx.emit("baozi.made", {{"number", n}});
+    ctx.emit("baozi.made", {{"number", n}, {"span_end", "baozi.making"}, {"flow_out", bun_id(bun)}});
   }
   if (plan.via == Via::Pipe) basin.send_end.close();  // one copy fewer: EOF comes when the last cook does this
   if (plan.via == Via::Joinable) {
@@ -139,14 +143,22 @@ void eater(const BaoziOptions& o, const Context& ctx, const Plan& plan, Basin& b
     ctx.emit("baozi.eater_closed_unused");
   }
   Rng rng = ctx.rng(static_cast<std::uint64_t>(1000 + index));
-  while (auto bun = next_bun(o, ctx, plan, basin)) {
-    if (bun->cook == kSentinel.cook) {
-      ctx.emit("baozi.got_sentinel");
+  for (;;) {
+    ctx.span("baozi.waiting");
+    const auto bun = next_bun(o, ctx, plan, basin);
+    if (!bun) {
+      ctx.span({}, "baozi.waiting");
       return;
     }
+    if (bun->cook == kSentinel.cook) {
+      ctx.emit("baozi.got_sentinel", {{"span_end", "baozi.waiting"}});
+      return;
+    }
+    ctx.span("baozi.eating", "baozi.waiting");
     ctx.sleep(rng.uniform(0.0, o.eat_max));
     tally[(bun->cook - 1) * o.items + (bun->number - 1)].fetch_add(1);
-    ctx.emit("baozi.ate", {{"cook", bun->cook}, {"number", bun->number}});
+    ctx.emit("baozi.ate",
+             {{"cook", bun->cook}, {"number", bun->number}, {"span_end", "baozi.eating"}, {"flow_in", bun_id(*bun)}});
     if (plan.via == Via::Joinable) basin.joinable->task_done();  // after eating: join() counts finished buns
   }
 }

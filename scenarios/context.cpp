@@ -19,4 +19,12 @@ Rng Context::rng(std::uint64_t index) const { return Rng(splitmix64(seed_ ^ spli
 
 void Context::emit(std::string_view kind, json fields) const { mp::events::emit(kind, std::move(fields)); }
 
+void Context::span(std::string_view begin, std::string_view end) const {
+  if (!mp::events::tracing()) return;
+  json fields = json::object();
+  if (!begin.empty()) fields["span_begin"] = begin;
+  if (!end.empty()) fields["span_end"] = end;
+  mp::events::emit("trace.span", std::move(fields));
+}
+
 }  // namespace mpdemo

@@ -82,14 +82,21 @@ namespace {
 // The pool task (seed 003's get_page): runs in a worker, only fetches. A page
 // that is not there fails the task, and the failure reaches error_callback.
 FetchedPage fetch_page(std::uint16_t port, std::string path, double timeout) {
-  mp::events::emit("crawl.fetching", {{"path", path}});
+  mp::events::emit("crawl.fetching", {{"path", path}, {"span_begin", "crawl.fetching"}});
   const double start = mp::monotonic_seconds();
-  HttpResponse r = http_get(port, path, timeout);
-  if (r.status != 200)
-    throw std::runtime_error("GET " + path + ": " + std::to_string(r.status) + " " + r.reason);
-  FetchedPage page{path, std::move(r.body), ::getpid(), mp::monotonic_seconds() - start};
-  mp::events::emit("crawl.fetched", {{"path", path}, {"bytes", page.body.size()}, {"seconds", page.seconds}});
-  return page;
+  try {
+    HttpResponse r = http_get(port, path, timeout);
+    if (r.status != 200)
+      throw std::runtime_error("GET " + path + ": " + std::to_string(r.status) + " " + r.reason);
+    FetchedPage page{path, std::move(r.body), ::getpid(), mp::monotonic_seconds() - start};
+    mp::events::emit("crawl.fetched",
+                     {{"path", path}, {"bytes", page.body.size()}, {"seconds", page.seconds}, {"span_end", "crawl.fetching"}});
+    return page;
+  } catch (...) {
+    // The worker lives on after a failed task: its fetch is over all the same.
+    if (mp::events::tracing()) mp::events::emit("trace.span", {{"span_end", "crawl.fetching"}});
+    throw;
+  }
 }
 
 // Title and links of a page (seed 003's parse_page used a regex, so does this).

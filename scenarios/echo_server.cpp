@@ -108,18 +108,19 @@ class ServingSlot {
 int serve_connection(TcpStream& conn, mp::Timeout idle, ServeStats& stats) {
   const std::uint16_t peer = conn.peer_port();
   ServingSlot slot(stats);
-  mp::events::emit("echo.serving", {{"peer_port", peer}, {"serving", slot.now()}});
+  mp::events::emit("echo.serving", {{"peer_port", peer}, {"serving", slot.now()}, {"span_begin", "echo.serving"}});
   int messages = 0;
   for (;;) {
     std::string data = conn.recv_some(1024, idle);
     if (data.empty()) break;  // EOF: the client closed its end
     ++messages;
     std::string reply = upper(data);
-    mp::events::emit("echo.echoed", {{"text", data}, {"reply", reply}});
+    // The arrow on the timeline follows the text to the client that sent it.
+    mp::events::emit("echo.echoed", {{"text", data}, {"reply", reply}, {"flow_out", data}});
     conn.send_all(reply, idle);
   }
   conn.close();
-  mp::events::emit("echo.closed", {{"peer_port", peer}, {"messages", messages}});
+  mp::events::emit("echo.closed", {{"peer_port", peer}, {"messages", messages}, {"span_end", "echo.serving"}});
   return messages;
 }
 
@@ -138,6 +139,7 @@ void client(const EchoOptions& o, const Context& ctx, std::uint16_t port, int in
   for (int k = 1; k <= o.messages; ++k) {
     const std::string text = "hello from client " + std::to_string(index) + ", line " + std::to_string(k);
     const double sent_at = mp::monotonic_seconds();
+    ctx.span("echo.waiting_reply");
     conn.send_all(text, reply_timeout);
     // The reply has the same length: upper-casing ASCII keeps every byte.
     const std::string reply = conn.recv_exact(text.size(), reply_timeout);
@@ -145,10 +147,15 @@ void client(const EchoOptions& o, const Context& ctx, std::uint16_t port, int in
     if (k == 1) report.first_reply_wait = waited;
     if (reply == upper(text)) {
       ++report.replies_ok;
-      ctx.emit("echo.client_reply", {{"client", index}, {"reply", reply}, {"waited", waited}});
+      ctx.emit("echo.client_reply", {{"client", index},
+                                     {"reply", reply},
+                                     {"waited", waited},
+                                     {"span_end", "echo.waiting_reply"},
+                                     {"flow_in", text}});
     } else {
       ++report.replies_wrong;
-      ctx.emit("echo.client_wrong_reply", {{"client", index}, {"sent", text}, {"reply", reply}});
+      ctx.emit("echo.client_wrong_reply",
+               {{"client", index}, {"sent", text}, {"reply", reply}, {"span_end", "echo.waiting_reply"}});
     }
     ctx.sleep(o.think);
   }

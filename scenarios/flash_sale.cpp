@@ -39,14 +39,16 @@ enum class Outcome : unsigned char { Unknown = 0, InQueue, Full };
 
 void buyer(const FlashSaleOptions& o, const Context& ctx, mp::Queue<pid_t>& stock, Outcome& outcome, int index) {
   Rng rng = ctx.rng(static_cast<std::uint64_t>(index));
+  ctx.span("flash.arriving");
   ctx.sleep(rng.uniform(0.0, o.arrival_max));
   try {
     stock.put_nowait(::getpid());
     outcome = Outcome::InQueue;
-    ctx.emit("flash.in", {{"qsize", stock.qsize()}});
+    // The arrow on the timeline follows the pid, which is what the queue carries.
+    ctx.emit("flash.in", {{"qsize", stock.qsize()}, {"span_end", "flash.arriving"}, {"flow_out", ::getpid()}});
   } catch (const mp::Full&) {
     outcome = Outcome::Full;
-    ctx.emit("flash.full");
+    ctx.emit("flash.full", {{"span_end", "flash.arriving"}});
   }
 }
 
@@ -76,7 +78,10 @@ Summary run_flash_sale(const FlashSaleOptions& o, Context& ctx) {
     try {
       pid_t pid = stock.get_nowait();
       ranking.push_back(pid);
-      ctx.emit("flash.rank", {{"rank", ranking.size()}, {"winner", pid}, {"buyer", name_of.count(pid) ? name_of[pid] : "?"}});
+      ctx.emit("flash.rank", {{"rank", ranking.size()},
+                              {"winner", pid},
+                              {"buyer", name_of.count(pid) ? name_of[pid] : "?"},
+                              {"flow_in", pid}});
     } catch (const mp::Empty&) {
       break;
     }

@@ -51,8 +51,9 @@ std::vector<mp::Process> make_sleepers(const std::vector<double>& sleeps, const 
     const double s = sleeps[i];
     children.emplace_back(
         [&ctx, s] {
+          ctx.span("join-timing.sleeping");
           ctx.sleep(s);
-          ctx.emit("join-timing.child_done", {{"slept", ctx.scaled(s)}});
+          ctx.emit("join-timing.child_done", {{"slept", ctx.scaled(s)}, {"span_end", "join-timing.sleeping"}});
         },
         "p" + std::to_string(i + 1));
   }
@@ -65,8 +66,10 @@ double start_all_then_join_all(const std::vector<double>& sleeps, const Context&
   const double t0 = mp::monotonic_seconds();
   for (auto& c : children) c.start();
   for (auto& c : children) {
+    ctx.span("join-timing.joining");
     c.join();
-    ctx.emit("join-timing.joined", {{"child", c.name()}, {"at", rounded_seconds(mp::monotonic_seconds() - t0)}});
+    ctx.emit("join-timing.joined", {{"child", c.name()}, {"at", rounded_seconds(mp::monotonic_seconds() - t0)},
+                                    {"span_end", "join-timing.joining"}});
   }
   return mp::monotonic_seconds() - t0;
 }
@@ -77,8 +80,10 @@ double start_and_join_one_by_one(const std::vector<double>& sleeps, const Contex
   const double t0 = mp::monotonic_seconds();
   for (auto& c : children) {
     c.start();
+    ctx.span("join-timing.joining");
     c.join();
-    ctx.emit("join-timing.joined", {{"child", c.name()}, {"at", rounded_seconds(mp::monotonic_seconds() - t0)}});
+    ctx.emit("join-timing.joined", {{"child", c.name()}, {"at", rounded_seconds(mp::monotonic_seconds() - t0)},
+                                    {"span_end", "join-timing.joining"}});
   }
   return mp::monotonic_seconds() - t0;
 }
@@ -99,16 +104,17 @@ TimeoutObservation join_with_timeout(double timeout, const Context& ctx) {
   mp::Process busy(
       [&] {
         stop_writer.close();  // our copy of the write end, or EOF could never come
-        ctx.emit("join-timing.busy_working");
+        ctx.emit("join-timing.busy_working", {{"span_begin", "join-timing.working"}});
         stop_reader.poll(std::nullopt);  // returns at EOF: main said stop
-        ctx.emit("join-timing.busy_done");
+        ctx.emit("join-timing.busy_done", {{"span_end", "join-timing.working"}});
       },
       "busy");
   busy.start();
   stop_reader.close();
 
   TimeoutObservation seen;
-  ctx.emit("join-timing.join_with_timeout", {{"child", busy.name()}, {"timeout", timeout}});
+  ctx.emit("join-timing.join_with_timeout",
+           {{"child", busy.name()}, {"timeout", timeout}, {"span_begin", "join-timing.joining"}});
   const double t0 = mp::monotonic_seconds();
   seen.returned = busy.join(timeout);
   seen.waited = mp::monotonic_seconds() - t0;
@@ -116,11 +122,14 @@ TimeoutObservation join_with_timeout(double timeout, const Context& ctx) {
   seen.exitcode_empty = !busy.exitcode().has_value();
   ctx.emit("join-timing.timeout_returned",
            {{"returned", seen.returned}, {"waited", rounded_seconds(seen.waited)}, {"alive", seen.alive},
-            {"exitcode", seen.exitcode_empty ? "None" : std::to_string(busy.exitcode().value_or(0))}});
+            {"exitcode", seen.exitcode_empty ? "None" : std::to_string(busy.exitcode().value_or(0))},
+            {"span_end", "join-timing.joining"}});
 
   ctx.emit("join-timing.stop");
   stop_writer.close();  // EOF: the child's wait ends
+  ctx.span("join-timing.joining");
   seen.final_join = busy.join();
+  ctx.span({}, "join-timing.joining");
   seen.final_exitcode = busy.exitcode().value_or(-1);
   ctx.emit("join-timing.final_join", {{"alive", busy.is_alive()}, {"exitcode", seen.final_exitcode}});
   return seen;

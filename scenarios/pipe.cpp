@@ -52,7 +52,7 @@ void reader(const PipeOptions& o, const Context& ctx, mp::Connection& recv_end, 
   // Our copy of the sending end: closed, or our own recv() could never see
   // EOF (a process holding a sending end might still send).
   send_end.close();
-  ctx.emit("pipe.child_closed_unused");
+  ctx.emit("pipe.child_closed_unused", {{"span_begin", "pipe.reading"}});
   shared.in_order = true;
   for (;;) {
     try {
@@ -63,7 +63,7 @@ void reader(const PipeOptions& o, const Context& ctx, mp::Connection& recv_end, 
       if (shared.received <= o.show) ctx.emit("pipe.recv", {{"item", v}});
     } catch (const mp::EOFError&) {
       shared.eof = true;
-      ctx.emit("pipe.eof", {{"received", shared.received}, {"sum", shared.sum}});
+      ctx.emit("pipe.eof", {{"received", shared.received}, {"sum", shared.sum}, {"span_end", "pipe.reading"}});
       return;
     }
   }
@@ -77,9 +77,10 @@ void forgetful_reader(const Context& ctx, mp::Connection& recv_end, mp::Connecti
   if (parent_done.poll(safety)) (void)parent_done.recv<bool>();
   // The parent's sending end is closed, ours is not. A recv() now would
   // wait for ever: poll with a timeout instead.
+  ctx.span("pipe.waiting_eof");
   const bool ready = recv_end.poll(wait);
   shared.no_eof_while_open = !ready;
-  ctx.emit(ready ? "pipe.unexpected_data" : "pipe.no_eof", {{"waited", wait}});
+  ctx.emit(ready ? "pipe.unexpected_data" : "pipe.no_eof", {{"waited", wait}, {"span_end", "pipe.waiting_eof"}});
   send_end.close();
   ctx.emit("pipe.closed_own_send_end");
   try {

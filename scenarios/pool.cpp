@@ -85,8 +85,9 @@ int work(WorkArgs a) {
   int seen = a.concurrency->max_running.load();
   while (now > seen && !a.concurrency->max_running.compare_exchange_weak(seen, now)) {
   }
-  mp::events::emit("pool.work", {{"n", a.n}, {"running", now}});
+  mp::events::emit("pool.work", {{"n", a.n}, {"running", now}, {"span_begin", "pool.task"}});
   mp::sleep_for(a.seconds);
+  if (mp::events::tracing()) mp::events::emit("trace.span", {{"span_end", "pool.task"}});
   a.concurrency->running.fetch_sub(1);
   return a.n * a.n;
 }

@@ -63,15 +63,17 @@ void task(const PrintLockOptions& o, const Context& ctx, mp::Lock& lock, Printer
 
   ctx.sleep(arrive);
   if (o.mode() == Mode::Lock) {
-    ctx.emit("print-lock.wait_lock");
+    ctx.emit("print-lock.wait_lock", {{"span_begin", "print-lock.waiting_lock"}});
     lock.acquire();
   }
   record.position = printer.starts.fetch_add(1) + 1;
   record.started = mp::monotonic_seconds();
-  ctx.emit("print-lock.start", {{"seconds", ctx.scaled(work)}, {"position", record.position}});
+  json started = {{"seconds", ctx.scaled(work)}, {"position", record.position}, {"span_begin", "print-lock.printing"}};
+  if (o.mode() == Mode::Lock) started["span_end"] = "print-lock.waiting_lock";
+  ctx.emit("print-lock.start", started);
   ctx.sleep(work);  // the printer is busy: other tasks are scheduled meanwhile
   record.done = mp::monotonic_seconds();
-  ctx.emit("print-lock.done");
+  ctx.emit("print-lock.done", {{"span_end", "print-lock.printing"}});
   if (o.mode() == Mode::Lock) {
     ctx.emit("print-lock.release");  // before release(): the next holder's lines come after this one
     lock.release();

@@ -61,7 +61,7 @@ void checker(const Context& ctx, mp::Queue<std::string>& q, mp::Connection& to_m
   try {
     std::string got = q.get_nowait();
     shared.checker_got[index] = 1;
-    ctx.emit("queue.checker_got", {{"item", got}});
+    ctx.emit("queue.checker_got", {{"item", got}, {"flow_in", got}});
   } catch (const mp::Empty& e) {
     shared.checker_empty[index] = 1;
     ctx.emit("queue.checker_empty", {{"error", e.what()}});
@@ -78,7 +78,7 @@ Summary run_queue(const QueueOptions& o, Context& ctx) {
   int next = 1;
   for (; next <= o.maxsize; ++next) {
     q.put(item(next));
-    ctx.emit("queue.put", {{"item", item(next)}, {"qsize", q.qsize()}});
+    ctx.emit("queue.put", {{"item", item(next)}, {"qsize", q.qsize()}, {"flow_out", item(next)}});
   }
   ctx.emit("queue.snapshot", {{"qsize", q.qsize()}, {"empty", q.empty()}, {"full", q.full()}});
 
@@ -91,14 +91,17 @@ Summary run_queue(const QueueOptions& o, Context& ctx) {
     ctx.emit("queue.full_at_once", {{"call", "put_nowait(" + item(next) + ")"}, {"error", e.what()}});
   }
   const double t0 = mp::monotonic_seconds();
+  ctx.span("queue.blocked_put");
   try {
     q.put(item(next), true, ctx.timeout(o.timeout));
   } catch (const mp::Full& e) {
     timeout_full = true;
     ctx.emit("queue.full_after", {{"call", fmt::format("put({}, timeout={:.2f})", item(next), *ctx.timeout(o.timeout))},
                                    {"error", e.what()},
-                                   {"waited", mp::monotonic_seconds() - t0}});
+                                   {"waited", mp::monotonic_seconds() - t0},
+                                   {"span_end", "queue.blocked_put"}});
   }
+  if (!timeout_full) ctx.span({}, "queue.blocked_put");
 
   // 3. A blocking put, released by a consumer's get.
   mp::Process consumer(
@@ -109,14 +112,16 @@ Summary run_queue(const QueueOptions& o, Context& ctx) {
         shared->consumer_got = item_number(got);
         // No qsize here: the blocked put refills the slot at once, so the
         // figure would say 3 in the line announcing a free slot.
-        ctx.emit("queue.consumer_got", {{"item", got}});
+        ctx.emit("queue.consumer_got", {{"item", got}, {"flow_in", got}});
       },
       "Consumer");
   consumer.start();
-  ctx.emit("queue.put_blocking", {{"item", item(next)}, {"delay", ctx.scaled(o.consumer_delay)}});
+  ctx.emit("queue.put_blocking", {{"item", item(next)}, {"delay", ctx.scaled(o.consumer_delay)},
+                                  {"span_begin", "queue.blocked_put"}, {"flow_out", item(next)}});
   const double put_start = mp::monotonic_seconds();
   q.put(item(next), true, safety);
   const double put_done = mp::monotonic_seconds();
+  ctx.span({}, "queue.blocked_put");
   const auto qsize_after_put = q.qsize();
   // Said after the consumer has said its get, so the lines come in the order
   // the two things happened, whichever process the scheduler ran first.
@@ -131,7 +136,7 @@ Summary run_queue(const QueueOptions& o, Context& ctx) {
   while (q.qsize() > 1) {
     std::string got = q.get_nowait();
     order.push_back(item_number(got));
-    ctx.emit("queue.got", {{"item", got}, {"qsize", q.qsize()}});
+    ctx.emit("queue.got", {{"item", got}, {"qsize", q.qsize()}, {"flow_in", got}});
   }
   bool fifo = true;
   for (std::size_t i = 0; i < order.size(); ++i) fifo = fifo && order[i] == static_cast<int>(i) + 1;

@@ -46,6 +46,9 @@ struct CrowdShared {
   std::atomic<int> writers_waited;  // writers that found the queue full at least once
 };
 
+// Which note an arrow on the timeline follows: writer and sequence number.
+std::string note_id(int writer, int seq) { return std::to_string(writer) + "/" + std::to_string(seq); }
+
 void writer(const QueueCrowdOptions& o, const Context& ctx, mp::Queue<Note>& q, CrowdShared& shared, int index,
             mp::Timeout safety) {
   bool waited = false;
@@ -53,15 +56,18 @@ void writer(const QueueCrowdOptions& o, const Context& ctx, mp::Queue<Note>& q, 
     const Note note{index, seq, ::getpid(), mp::events::elapsed()};
     try {
       q.put_nowait(note);
-      ctx.emit("crowd.put", {{"seq", seq}});
+      ctx.emit("crowd.put", {{"seq", seq}, {"flow_out", note_id(index, seq)}});
     } catch (const mp::Full&) {
       // Full: do what put(block=True) does, but say so first.
       if (!waited) shared.writers_waited.fetch_add(1);
       waited = true;
-      ctx.emit("crowd.waiting", {{"seq", seq}, {"qsize", q.qsize()}});
+      ctx.emit("crowd.waiting", {{"seq", seq}, {"qsize", q.qsize()}, {"span_begin", "crowd.blocked_put"}});
       const double start = mp::monotonic_seconds();
       q.put(note, true, safety);
-      ctx.emit("crowd.put_after_wait", {{"seq", seq}, {"waited", mp::monotonic_seconds() - start}});
+      ctx.emit("crowd.put_after_wait", {{"seq", seq},
+                                        {"waited", mp::monotonic_seconds() - start},
+                                        {"span_end", "crowd.blocked_put"},
+                                        {"flow_out", note_id(index, seq)}});
     }
   }
 }
@@ -70,10 +76,13 @@ void reader(const Context& ctx, mp::Queue<Note>& q, std::atomic<int>* tally, int
             mp::Timeout safety) {
   if (share == 0) ctx.emit("crowd.nothing_to_read");
   for (int i = 0; i < share; ++i) {
+    ctx.span("crowd.blocked_get");
     const Note note = q.get(true, safety);
     tally[(note.writer - 1) * messages + (note.seq - 1)].fetch_add(1);
     ctx.emit("crowd.got", {{"writer", note.writer}, {"writer_pid", note.pid}, {"seq", note.seq}, {"sent_at", note.sent_at},
-                           {"age", mp::events::elapsed() - note.sent_at}});
+                           {"age", mp::events::elapsed() - note.sent_at},
+                           {"span_end", "crowd.blocked_get"},
+                           {"flow_in", note_id(note.writer, note.seq)}});
   }
 }
 

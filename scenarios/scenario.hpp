@@ -103,6 +103,13 @@ class Context {
   // Sends an event from the calling process (see mp/events.hpp).
   void emit(std::string_view kind, json fields = json::object()) const;
 
+  // Spans (README, "Events and spans"): a state of the calling process with
+  // a beginning and an end, drawn by --timeline/--trace/--chart. An event
+  // that begins or ends one says so in its fields ({"span_begin", "ticket.
+  // searching"}); where no event of the lesson falls, span() sends a
+  // trace.span that has no console line. Nothing is sent unless the run is drawn.
+  void span(std::string_view begin, std::string_view end = {}) const;
+
  private:
   std::string scenario_;
   std::uint64_t seed_;

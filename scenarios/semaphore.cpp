@@ -55,8 +55,9 @@ void singer(const SemaphoreOptions& o, const Context& ctx, mp::Semaphore& rooms,
   const double arrived = mp::monotonic_seconds();
   if (!rooms.acquire(false)) {  // every room taken: say so, then queue up
     occupancy.waited.fetch_add(1);
-    ctx.emit("semaphore.wait");
+    ctx.emit("semaphore.wait", {{"span_begin", "semaphore.waiting"}});
     rooms.acquire();
+    ctx.span({}, "semaphore.waiting");  // timed before anyone is counted in
   }
   const int now_inside = occupancy.inside.fetch_add(1) + 1;
   raise_peak(occupancy.peak, now_inside);
@@ -64,10 +65,11 @@ void singer(const SemaphoreOptions& o, const Context& ctx, mp::Semaphore& rooms,
   ctx.emit("semaphore.enter", {{"inside", now_inside},
                                {"rooms", o.rooms},
                                {"waited", mp::monotonic_seconds() - arrived},
-                               {"stay", ctx.scaled(stay)}});
+                               {"stay", ctx.scaled(stay)},
+                               {"span_begin", "semaphore.inside"}});
   ctx.sleep(stay);
   const int left_inside = occupancy.inside.fetch_sub(1) - 1;
-  ctx.emit("semaphore.leave", {{"inside", left_inside}});  // before release(): the next singer's line comes after
+  ctx.emit("semaphore.leave", {{"inside", left_inside}, {"span_end", "semaphore.inside"}});  // before release(): the next singer's line comes after
   rooms.release();
 }
 

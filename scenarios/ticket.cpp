@@ -49,8 +49,13 @@ void buyer(const TicketOptions& o, const Context& ctx, const mp::TicketDb& db, m
   const double search_delay = rng.uniform(0.0, o.search_max);
   const double buy_delay = rng.uniform(o.buy_min, o.buy_max);
 
+  // Spans: searching, then (with --lock) waiting for the lock and holding
+  // it, and the network wait between read and write; see spans.json.
+  ctx.span("ticket.searching");
   ctx.sleep(search_delay);
-  ctx.emit("ticket.search", {{"count", db.read_count()}});
+  json searched = {{"count", db.read_count()}, {"span_end", "ticket.searching"}};
+  if (o.lock) searched["span_begin"] = "ticket.waiting_lock";
+  ctx.emit("ticket.search", searched);
 
   std::unique_lock<mp::Lock> guard(lock, std::defer_lock);
   if (o.lock) {
@@ -59,10 +64,10 @@ void buyer(const TicketOptions& o, const Context& ctx, const mp::TicketDb& db, m
       recovered_dead->store(lock.recovered_from());
       ctx.emit("ticket.recovered", {{"dead", lock.recovered_from()}});
     }
-    ctx.emit("ticket.lock_acquired");
+    ctx.emit("ticket.lock_acquired", {{"span_end", "ticket.waiting_lock"}, {"span_begin", "ticket.holding_lock"}});
   }
   const std::int64_t count = db.read_count();
-  ctx.emit("ticket.read", {{"count", count}, {"delay", ctx.scaled(buy_delay)}});
+  ctx.emit("ticket.read", {{"count", count}, {"delay", ctx.scaled(buy_delay)}, {"span_begin", "ticket.network"}});
   ctx.sleep(buy_delay);  // the simulated network: others read the same count meanwhile
   if (o.lock && index == o.crash_holder) {
     ctx.emit("ticket.crash");
@@ -71,10 +76,15 @@ void buyer(const TicketOptions& o, const Context& ctx, const mp::TicketDb& db, m
   if (count > 0) {
     db.write_count(count - 1);
     *outcome = Outcome::Bought;
-    ctx.emit("ticket.bought", {{"left", count - 1}});
+    ctx.emit("ticket.bought", {{"left", count - 1}, {"span_end", "ticket.network"}});
   } else {
     *outcome = Outcome::SoldOut;
-    ctx.emit("ticket.sold_out");
+    ctx.emit("ticket.sold_out", {{"span_end", "ticket.network"}});
+  }
+  if (o.lock) {
+    // Timed while still held, so no two holders' spans can overlap on the page.
+    ctx.span({}, "ticket.holding_lock");
+    guard.unlock();
   }
 }
 

@@ -74,9 +74,24 @@ void add_commands(CLI::App& app, CommandOptions& o, GlobalOptions& g) {
       "A run fails when it exits non-zero, when a check does not hold, or when a line it printed\n"
       "has no text in English or Chinese.\n"
       "Example:\n  mpdemo verify\n  mpdemo verify --only ticket,queue --json");
+
+  CLI::App* replay = app.add_subcommand("replay", "show a run recorded with --json again, and draw it");
+  replay->add_option("recording", o.replay.file, "the recording: the output of mpdemo NAME --json")->required();
+  replay->add_option("--pace", o.replay.pace, "replay at the recorded times x F (default 0: at once)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 100.0));
+  replay->add_option("--lang", g.lang, "language (default: the recording's)")->check(CLI::IsMember({"zh", "en"}));
+  replay->add_flag("--no-color", g.no_color, "no colours (also when NO_COLOR is set)");
+  replay->add_flag("-q,--quiet", g.quiet, "print only the summary");
+  add_drawing_options(*replay, g);
+  replay->footer(
+      "A recording made in one language replays in the other. A file that is not a recording, or is\n"
+      "cut short, is refused (exit 2) with the line at fault, before anything is shown.\n"
+      "Example:\n  mpdemo ticket --json > run.jsonl\n  mpdemo replay run.jsonl --pace 1 --lang zh --timeline run.html");
 }
 
 int run_command(CLI::App& app, const CommandOptions& o, const GlobalOptions& g) {
+  if (app.got_subcommand("replay")) return run_replay(o.replay, g);
   if (app.got_subcommand("list")) return list_scenarios(g);
   if (app.got_subcommand("explain")) return explain(o.explain_name, g);
   if (app.got_subcommand("verify")) return run_verify(o.verify_speed, g.seed.value_or(1), g.json, o.verify_only);
@@ -101,9 +116,10 @@ std::string rerun_command(const CLI::App& sub) {
   std::string cmd = "mpdemo " + sub.get_name();
   for (const CLI::Option* opt : sub.get_options()) {
     const std::string name = opt->get_single_name();
-    if (name.empty() || name == "help" || name == "json" || name == "no-color" || name == "quiet" || name == "seed" ||
-        name == "lang")
-      continue;
+    // How a run is shown (output format, language, drawings) is not part of what it does.
+    static const char* const kShowing[] = {"help",    "json",  "no-color", "quiet", "seed", "lang",
+                                           "timeline", "trace", "chart",    "record"};
+    if (name.empty() || std::find(std::begin(kShowing), std::end(kShowing), name) != std::end(kShowing)) continue;
     if (opt->get_expected_min() == 0) {  // a flag
       if (opt->count() > 0) cmd += " --" + name;
       continue;

@@ -1,10 +1,11 @@
-// The subcommands that are not scenarios: list, explain, verify. And the
+// The subcommands that are not scenarios: list, explain, verify, replay. And the
 // small helpers main() needs: "did you mean", the rerun command line.
 #pragma once
 
 #include <string>
 
 #include "global_options.hpp"
+#include "replay.hpp"
 
 namespace CLI {
 class App;
@@ -16,6 +17,7 @@ struct CommandOptions {
   std::string explain_name;
   double verify_speed = 0.05;
   std::string verify_only;  // comma-separated scenario names; empty: all
+  ReplayOptions replay;
 };
 
 void add_commands(CLI::App& app, CommandOptions& options, GlobalOptions& globals);

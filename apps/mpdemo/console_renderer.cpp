@@ -11,6 +11,7 @@
 #include <ctime>
 #include <functional>
 
+#include "event_text.hpp"
 #include "fd_output.hpp"
 #include "renderer.hpp"
 
@@ -43,10 +44,10 @@ class ConsoleRenderer final : public Renderer {
   void event(const nlohmann::json& e) override {
     if (style_.quiet) return;
     const std::string kind = e.value("kind", "");
+    if (is_trace_event(kind)) return;
     const std::string name = e.value("name", "?");
     const double t = e.value("t", 0.0);
-    std::string message = catalog_.text(kind, e);
-    if (message == kind) message = kind + " " + strip_header(e).dump();  // no text in the catalogue yet
+    std::string message = event_sentence(catalog_, e);
     std::string who = fmt::format("{:>7} {:<13}", e.value("pid", 0), name);
     if (style_.color) {
       auto color = kPalette[std::hash<std::string>{}(name) % std::size(kPalette)];
@@ -72,7 +73,7 @@ class ConsoleRenderer final : public Renderer {
     for (const auto& c : s.value("checks", nlohmann::json::array())) {
       const bool held = c.value("ok", false);
       const std::string id = c.value("name", "");
-      const std::string key = "check." + scenario + "." + id;
+      const std::string key = check_key(catalog_, scenario, id);
       std::string label = catalog_.has(key) ? catalog_.text(key, c) : id;
       std::string mark = held ? "✔" : "✘";
       if (style_.color) mark = fmt::format(fmt::fg(held ? fmt::terminal_color::green : fmt::terminal_color::red) | fmt::emphasis::bold, "{}", mark);
@@ -93,10 +94,6 @@ class ConsoleRenderer final : public Renderer {
     return style_.color ? fmt::format(fmt::text_style(emphasis), "{}", text) : text;
   }
   static std::string json_text(const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
-  static nlohmann::json strip_header(nlohmann::json e) {
-    for (const char* k : {"t", "pid", "ppid", "name", "kind"}) e.erase(k);
-    return e;
-  }
 
   const Catalog& catalog_;
   ConsoleStyle style_;

@@ -21,6 +21,17 @@ void add_global_options(CLI::App& app, GlobalOptions& o) {
       ->group(group);
   app.add_flag("--no-color", o.no_color, "no colours (also when NO_COLOR is set)")->group(group);
   app.add_flag("-q,--quiet", o.quiet, "print only the summary")->group(group);
+  add_drawing_options(app, o);
+  app.add_option("--record", o.record, "also write the run's JSON lines to FILE (for mpdemo replay)")->group(group);
+}
+
+void add_drawing_options(CLI::App& app, GlobalOptions& o) {
+  const char* group = "Drawing the run";
+  app.add_option("--timeline", o.timeline, "write the run as one self-contained HTML page (lanes, spans, events)")
+      ->group(group);
+  app.add_option("--trace", o.trace, "write the run as a Chrome trace (opens in ui.perfetto.dev, chrome://tracing)")
+      ->group(group);
+  app.add_flag("--chart", o.chart, "draw the run in the terminal after the summary")->group(group);
 }
 
 std::string language_from_environment() {

@@ -19,9 +19,16 @@ struct GlobalOptions {
   std::string lang;                   // "zh" or "en"; empty: from LANG
   bool no_color = false;
   bool quiet = false;
+  // Drawings of the run (README, "Seeing the race") and a recording for replay.
+  std::string timeline;  // --timeline FILE.html
+  std::string trace;     // --trace FILE.json
+  bool chart = false;    // --chart
+  std::string record;    // --record FILE.jsonl: the --json lines, beside the console
 };
 
 void add_global_options(CLI::App& app, GlobalOptions& options);
+// --timeline, --trace, --chart (also taken by `mpdemo replay`).
+void add_drawing_options(CLI::App& app, GlobalOptions& options);
 
 // zh when LC_ALL, LC_MESSAGES or LANG starts with "zh", else en.
 std::string language_from_environment();

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -28,6 +29,27 @@ struct ConsoleStyle {
 };
 
 std::unique_ptr<Renderer> make_console_renderer(const Catalog& catalog, ConsoleStyle style);
-std::unique_ptr<Renderer> make_json_renderer();
+// JSON lines to `fd` (stdout by default), one write(2) each.
+std::unique_ptr<Renderer> make_json_renderer(int fd = 1);
+// The same JSON lines kept in memory (for --record, written whole at the end).
+std::unique_ptr<Renderer> make_json_recorder(std::string& lines);
+
+// Hands everything to each of `renderers`, in order.
+class RendererList final : public Renderer {
+ public:
+  void add(Renderer* renderer) { renderers_.push_back(renderer); }
+  void event(const nlohmann::json& event) override {
+    for (auto* r : renderers_) r->event(event);
+  }
+  void summary(const nlohmann::json& summary) override {
+    for (auto* r : renderers_) r->summary(summary);
+  }
+  void flush() override {
+    for (auto* r : renderers_) r->flush();
+  }
+
+ private:
+  std::vector<Renderer*> renderers_;
+};
 
 }  // namespace mpdemo

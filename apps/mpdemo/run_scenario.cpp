@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "catalog.hpp"
+#include "drawings.hpp"
 #include "event_pump.hpp"
 #include "interrupt_guard.hpp"
 #include "mp/deadline.hpp"
@@ -50,20 +51,52 @@ int run_scenario(const ScenarioEntry& entry, const RunFunction& run, const Globa
   const std::string lang = options.lang.empty() ? language_from_environment() : options.lang;
   const std::uint64_t seed = options.seed.value_or(fresh_seed());
   const Catalog catalog(lang);
+  const DrawOptions draw{options.timeline, options.trace, options.chart};
+
+  // Output files are opened before the run: a path that cannot be written
+  // stops it before anything starts.
+  std::unique_ptr<Drawings> drawings;
+  OutputFile record_file;
+  try {
+    if (options.chart && options.json)
+      throw UsageError("--chart draws on the console; with --json stdout holds JSON lines only");
+    if (draw.any()) drawings = std::make_unique<Drawings>(draw, catalog, use_color(options));
+    if (!options.record.empty()) record_file = OutputFile(options.record);
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "mpdemo %s: error: %s\n", entry.name, e.what());
+    return 2;
+  }
 
   const double start = mp::monotonic_seconds();
-  std::unique_ptr<Renderer> renderer =
+  const double start_wall = wall_seconds();
+  std::unique_ptr<Renderer> shown =
       options.json ? make_json_renderer()
-                   : make_console_renderer(catalog, ConsoleStyle{use_color(options), options.quiet, wall_seconds()});
+                   : make_console_renderer(catalog, ConsoleStyle{use_color(options), options.quiet, start_wall});
+  std::string recording;
+  std::unique_ptr<Renderer> recorder = record_file.is_open() ? make_json_recorder(recording) : nullptr;
+  RendererList renderer;
+  renderer.add(shown.get());
+  if (recorder) renderer.add(recorder.get());
+  if (drawings) renderer.add(drawings.get());
 
   InterruptGuard interrupts;  // Ctrl-C ends the children with us
   mp::events::Channel channel;
   mp::events::install(channel.write_fd(), start);
+  // A run that is drawn now, or recorded to be drawn later, sends the events
+  // that exist only for drawing (process lives, spans without a sentence).
+  mp::events::set_tracing(drawings || options.json || record_file.is_open());
   mp::set_owner_death_handler(report_owner_death);
-  EventPump pump(channel.read_fd(), *renderer);
+  EventPump pump(channel.read_fd(), renderer);
 
   Context ctx(entry.name, seed, options.speed, lang);
-  ctx.emit("run.start", {{"scenario", entry.name}, {"seed", seed}, {"speed", options.speed}, {"rerun", rerun_command + " --seed " + std::to_string(seed)}});
+  // "wall" lets a replay print the console's clock column as it was.
+  ctx.emit("run.start", {{"scenario", entry.name},
+                         {"seed", seed},
+                         {"speed", options.speed},
+                         {"rerun", rerun_command + " --seed " + std::to_string(seed)},
+                         {"format", mp::events::kFormatVersion},
+                         {"lang", lang},
+                         {"wall", start_wall}});
 
   Summary summary;
   try {
@@ -88,8 +121,24 @@ int run_scenario(const ScenarioEntry& entry, const RunFunction& run, const Globa
   pump.finish();
   mp::events::uninstall();
   if (interrupted()) return 130;  // being torn down: the signal ends us in a moment
-  renderer->summary(summary_json(entry.name, summary, seed, options.speed, mp::monotonic_seconds() - start));
-  renderer->flush();
+  const double elapsed = mp::monotonic_seconds() - start;
+  if (drawings) {
+    // A drawing of events that do not fit together (a span never ended) is
+    // a fault of the scenario: it fails the run, so `verify` finds it.
+    const auto& problems = drawings->finish(elapsed).problems;
+    for (const auto& p : problems) std::fprintf(stderr, "mpdemo %s: timeline: %s\n", entry.name, p.c_str());
+    summary.check("timeline_well_formed", problems.empty(), problems.size(), 0);
+  }
+  const nlohmann::json summary_line = summary_json(entry.name, summary, seed, options.speed, elapsed);
+  renderer.summary(summary_line);
+  renderer.flush();
+  try {
+    if (drawings) drawings->write(summary_line);
+    if (record_file.is_open()) record_file.commit(recording);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "mpdemo %s: error: %s\n", entry.name, e.what());
+    return 2;
+  }
   return summary.ok() ? 0 : 1;
 }
 

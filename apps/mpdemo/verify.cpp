@@ -10,12 +10,16 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <vector>
 
 #include "catalog.hpp"
+#include "event_text.hpp"
 #include "mp/deadline.hpp"
+#include "mp/errors.hpp"
 #include "mp/process.hpp"
 #include "mp/unique_fd.hpp"
 #include "scenario.hpp"
@@ -112,9 +116,10 @@ RunOutcome run_self(const std::vector<std::string>& args) {
     if (kind == "summary") {
       outcome.summary = event;
       const std::string scenario = event.value("scenario", "");
+      const Catalog english("en");
       for (const auto& c : event.value("checks", nlohmann::json::array()))
-        outcome.keys_to_render.push_back("check." + scenario + "." + c.value("name", ""));
-    } else if (!kind.empty()) {
+        outcome.keys_to_render.push_back(check_key(english, scenario, c.value("name", "")));
+    } else if (!kind.empty() && !is_trace_event(kind)) {
       outcome.keys_to_render.push_back(kind);
     }
   }
@@ -139,6 +144,26 @@ std::string joined(const std::vector<std::string>& parts) {
   return out;
 }
 
+// Where the runs' timelines go while they are checked; removed with what is left in it.
+class TemporaryDirectory {
+ public:
+  TemporaryDirectory() {
+    std::string pattern = (std::getenv("TMPDIR") ? std::string(std::getenv("TMPDIR")) : "/tmp") + "/mpdemo-verify-XXXXXX";
+    if (::mkdtemp(pattern.data()) == nullptr) throw mp::OSError("mkdtemp " + pattern, errno);
+    path_ = pattern;
+  }
+  ~TemporaryDirectory() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  TemporaryDirectory(const TemporaryDirectory&) = delete;
+  TemporaryDirectory& operator=(const TemporaryDirectory&) = delete;
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
 }  // namespace
 
 int run_verify(double speed, std::uint64_t seed, bool json, const std::string& only) {
@@ -151,6 +176,7 @@ int run_verify(double speed, std::uint64_t seed, bool json, const std::string& o
   }
   std::vector<Catalog> catalogs;
   for (const char* lang : kLanguages) catalogs.emplace_back(lang);
+  const TemporaryDirectory drawings;
   int failed = 0, runs = 0;
   const double start = mp::monotonic_seconds();
   if (!json) std::printf("%-22s %-52s %7s %8s  %s\n", "scenario", "arguments", "checks", "seconds", "result");
@@ -161,7 +187,12 @@ int run_verify(double speed, std::uint64_t seed, bool json, const std::string& o
       std::vector<std::string> args{entry.name};
       for (auto& w : words(run_args)) args.push_back(w);
       args.insert(args.end(), {"--json", "--speed", std::to_string(speed), "--seed", std::to_string(seed)});
+      // Every run is also drawn: a scenario whose spans do not fit together
+      // (one begun and never ended) fails its timeline_well_formed check.
+      const std::string page = drawings.file("run-" + std::to_string(runs + 1) + ".html");
+      args.insert(args.end(), {"--timeline", page});
       RunOutcome o = run_self(args);
+      ::unlink(page.c_str());
       int held = 0, total = 0;
       if (o.summary.is_object())
         for (const auto& c : o.summary.value("checks", nlohmann::json::array())) {

@@ -18,6 +18,7 @@ namespace {
 // Set once by the main process before any fork; children inherit the values.
 int channel_fd = -1;
 double start_time = 0;
+bool tracing_on = false;
 }  // namespace
 
 Channel::Channel() {
@@ -36,6 +37,8 @@ void install(int write_fd, double start) noexcept {
 
 void uninstall() noexcept { channel_fd = -1; }
 bool installed() noexcept { return channel_fd >= 0; }
+void set_tracing(bool on) noexcept { tracing_on = on; }
+bool tracing() noexcept { return tracing_on && channel_fd >= 0; }
 double elapsed() noexcept { return monotonic_seconds() - start_time; }
 
 std::string encode(nlohmann::json event) {

@@ -17,6 +17,7 @@
 #include <mutex>
 
 #include "mp/errors.hpp"
+#include "mp/events.hpp"
 #include "mp/fork_hooks.hpp"
 
 namespace mp {
@@ -106,6 +107,8 @@ void become_child(const std::string& name, bool daemon, const std::vector<int>& 
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
   run_after_fork_in_child();
+  // A drawn run starts this process's lane here (not at its first event).
+  if (events::tracing()) events::emit("trace.process_start");
 }
 
 void write_stderr(const std::string& text) {
@@ -117,6 +120,12 @@ void write_stderr(const std::string& text) {
     if (n <= 0 && errno != EINTR) return;
     if (n > 0) off += static_cast<std::size_t>(n);
   }
+}
+
+// A drawn run ends the child's lane here: between its own trace.process_exit
+// and this, it was a zombie; a child killed by a signal has no exit of its own.
+void report_reaped(pid_t child, int exitcode) {
+  if (events::tracing()) events::emit("trace.reaped", {{"child", child}, {"exitcode", exitcode}});
 }
 
 int open_pidfd(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
@@ -261,6 +270,7 @@ void Process::start() {
       }
       std::fflush(nullptr);
       finish_remaining_children();
+      if (events::tracing()) events::emit("trace.process_exit", {{"exitcode", code}});
       ::_exit(code);
     }
 
@@ -286,6 +296,7 @@ bool Process::poll_exit() {
     // Reaped behind our back (SIGCHLD set to SIG_IGN): the code is lost.
   } else {
     exitcode_ = exitcode_from_status(status);
+    report_reaped(pid_, *exitcode_);
   }
   reaped_ = true;
   pidfd_.reset();
@@ -300,7 +311,10 @@ void Process::reap_blocking() {
   do {
     r = ::waitpid(pid_, &status, 0);
   } while (r < 0 && errno == EINTR);
-  if (r == pid_) exitcode_ = exitcode_from_status(status);
+  if (r == pid_) {
+    exitcode_ = exitcode_from_status(status);
+    report_reaped(pid_, *exitcode_);
+  }
   reaped_ = true;
   pidfd_.reset();
   forget_child(pid_);

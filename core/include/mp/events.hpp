@@ -18,6 +18,12 @@
 
 namespace mp::events {
 
+// Version of the event schema (README, "Events and spans"), sent in run.start
+// as "format": a recording names the version it was written in, and a reader
+// refuses versions newer than its own.
+//   1: span_begin / span_end / flow_out / flow_in fields; trace.* events.
+constexpr int kFormatVersion = 1;
+
 // Largest event written; bigger ones lose their largest string fields
 // (marked "truncated": true) so the write stays atomic.
 constexpr std::size_t kMaxEventBytes = 4096;
@@ -40,6 +46,14 @@ class Channel {
 void install(int write_fd, double start) noexcept;
 void uninstall() noexcept;
 bool installed() noexcept;
+
+// Whether this run is drawn (a timeline, trace or chart, or a --json
+// recording that may be drawn later). Events that exist only for drawing
+// (trace.*: a span with no sentence of its own, a process's start, exit and
+// reaping) are sent only then. Set by the main process before the first
+// fork; children inherit it. Costs one load when off.
+void set_tracing(bool on) noexcept;
+bool tracing() noexcept;
 
 // Seconds since the run started.
 double elapsed() noexcept;
