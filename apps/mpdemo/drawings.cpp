@@ -23,8 +23,8 @@ const TimelineModel& Drawings::finish(double elapsed) {
 
 void Drawings::write(const nlohmann::json& summary) {
   const TimelineModel& model = finish(summary.value("elapsed", 0.0));
-  if (page_file_.is_open()) page_file_.commit(timeline_page(model, summary, catalog_));
-  if (trace_file_.is_open()) trace_file_.commit(trace_json(model, summary, catalog_));
+  if (page_file_.wanted()) page_file_.commit(timeline_page(model, summary, catalog_));
+  if (trace_file_.wanted()) trace_file_.commit(trace_json(model, summary, catalog_));
   if (options_.chart) write_fd(STDOUT_FILENO, terminal_chart(model, catalog_, chart_width(), color_));
 }
 

@@ -73,7 +73,7 @@ int run_scenario(const ScenarioEntry& entry, const RunFunction& run, const Globa
       options.json ? make_json_renderer()
                    : make_console_renderer(catalog, ConsoleStyle{use_color(options), options.quiet, start_wall});
   std::string recording;
-  std::unique_ptr<Renderer> recorder = record_file.is_open() ? make_json_recorder(recording) : nullptr;
+  std::unique_ptr<Renderer> recorder = record_file.wanted() ? make_json_recorder(recording) : nullptr;
   RendererList renderer;
   renderer.add(shown.get());
   if (recorder) renderer.add(recorder.get());
@@ -84,7 +84,7 @@ int run_scenario(const ScenarioEntry& entry, const RunFunction& run, const Globa
   mp::events::install(channel.write_fd(), start);
   // A run that is drawn now, or recorded to be drawn later, sends the events
   // that exist only for drawing (process lives, spans without a sentence).
-  mp::events::set_tracing(drawings || options.json || record_file.is_open());
+  mp::events::set_tracing(drawings || options.json || record_file.wanted());
   mp::set_owner_death_handler(report_owner_death);
   EventPump pump(channel.read_fd(), renderer);
 
@@ -134,7 +134,7 @@ int run_scenario(const ScenarioEntry& entry, const RunFunction& run, const Globa
   renderer.flush();
   try {
     if (drawings) drawings->write(summary_line);
-    if (record_file.is_open()) record_file.commit(recording);
+    if (record_file.wanted()) record_file.commit(recording);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "mpdemo %s: error: %s\n", entry.name, e.what());
     return 2;
