@@ -55,7 +55,9 @@ struct Progress {
 
 void daemon_work(const DaemonOptions& o, const Context& ctx, Progress& progress) {
   progress.daemon_started = true;
-  ctx.emit("daemon.daemon_starts", {{"steps", o.daemon_steps}, {"total", ctx.scaled(o.daemon_steps * o.step)}});
+  ctx.emit("daemon.daemon_starts", {{"steps", o.daemon_steps},
+                                    {"total", ctx.scaled(o.daemon_steps * o.step)},
+                                    {"span_begin", "daemon.daemon_working"}});
   try {
     mp::Process grandchild([] {}, "Grandchild");
     grandchild.start();
@@ -70,14 +72,14 @@ void daemon_work(const DaemonOptions& o, const Context& ctx, Progress& progress)
     progress.daemon_steps_done = i;
     ctx.emit("daemon.step", {{"step", i}, {"of", o.daemon_steps}});
   }
-  ctx.emit("daemon.done");
+  ctx.emit("daemon.done", {{"span_end", "daemon.daemon_working"}});
   progress.daemon_done = true;
 }
 
 void worker_work(const DaemonOptions& o, const Context& ctx, Progress& progress) {
-  ctx.emit("daemon.worker_starts", {{"work", ctx.scaled(o.worker)}});
+  ctx.emit("daemon.worker_starts", {{"work", ctx.scaled(o.worker)}, {"span_begin", "daemon.working"}});
   ctx.sleep(o.worker);
-  ctx.emit("daemon.worker_done");
+  ctx.emit("daemon.worker_done", {{"span_end", "daemon.working"}});
   progress.worker_done = true;
 }
 
@@ -100,9 +102,12 @@ Summary run_daemon(const DaemonOptions& o, Context& ctx) {
     mp::Process daemon([&] { daemon_work(o, ctx, *progress); }, "Daemon", mp::Daemon::Yes);
     worker.start();
     daemon.start();
-    ctx.emit("daemon.main_works", {{"work", ctx.scaled(o.main)}, {"daemon_pid", daemon.pid()}, {"worker_pid", worker.pid()}});
+    ctx.emit("daemon.main_works", {{"work", ctx.scaled(o.main)},
+                                   {"daemon_pid", daemon.pid()},
+                                   {"worker_pid", worker.pid()},
+                                   {"span_begin", "daemon.working"}});
     ctx.sleep(o.main);
-    ctx.emit("daemon.main_ends");
+    ctx.emit("daemon.main_ends", {{"span_end", "daemon.working"}});
     main_ended = mp::monotonic_seconds();
   }  // the end of main's code: ~Process terminates the daemon, then waits for the worker
   const double waited = rounded_seconds(mp::monotonic_seconds() - main_ended);

@@ -51,19 +51,20 @@ struct Road {
 
 // The light: toggles every `interval` until every car has passed.
 void traffic_light(const EventOptions& o, const Context& ctx, mp::Event& green, mp::Event& all_passed) {
-  ctx.emit("event.light_start", {{"interval", ctx.scaled(o.interval)}});
+  // Spans: the light is red (the Event clear) or green (set), in turn.
+  ctx.emit("event.light_start", {{"interval", ctx.scaled(o.interval)}, {"span_begin", "event.red"}});
   int switches = 0;
   while (!all_passed.wait(ctx.timeout(o.interval))) {
     ++switches;
     if (green.is_set()) {
       green.clear();
-      ctx.emit("event.light_red", {{"switch", switches}});
+      ctx.emit("event.light_red", {{"switch", switches}, {"span_end", "event.green"}, {"span_begin", "event.red"}});
     } else {
       green.set();
-      ctx.emit("event.light_green", {{"switch", switches}});
+      ctx.emit("event.light_green", {{"switch", switches}, {"span_end", "event.red"}, {"span_begin", "event.green"}});
     }
   }
-  ctx.emit("event.light_off", {{"switches", switches}});
+  ctx.emit("event.light_off", {{"switches", switches}, {"span_end", green.is_set() ? "event.green" : "event.red"}});
 }
 
 // Counts the car through; the last one tells the light to stop.
@@ -76,13 +77,21 @@ void car(const EventOptions& o, const Context& ctx, mp::Event& green, mp::Event&
   Rng rng = ctx.rng(static_cast<std::uint64_t>(index));
   ctx.sleep(rng.uniform(0.0, o.arrive_max));
   while (!green.is_set()) {
-    ctx.emit(passage.stops == 0 ? "event.car_wait" : "event.car_missed");
+    if (passage.stops == 0) {
+      ctx.emit("event.car_wait", {{"span_begin", "event.waiting_green"}});
+    } else {
+      ctx.emit("event.car_missed");
+    }
     ++passage.stops;
     green.wait();  // true once the light was set, even if it turned red again since: look again
   }
   passage.green = green.is_set() ? 1 : 0;  // the light as the car crosses
   passage.passed = 1;
-  ctx.emit(passage.stops == 0 ? "event.car_pass_direct" : "event.car_pass", {{"stops", passage.stops}});
+  if (passage.stops == 0) {
+    ctx.emit("event.car_pass_direct", {{"stops", passage.stops}});
+  } else {
+    ctx.emit("event.car_pass", {{"stops", passage.stops}, {"span_end", "event.waiting_green"}});
+  }
   pass(road, all_passed, total);
 }
 
@@ -90,13 +99,15 @@ void police_car(const EventOptions& o, const Context& ctx, mp::Event& green, mp:
                 Passage& passage, int total) {
   ctx.sleep(o.police_arrive);
   if (!green.is_set()) {
-    ctx.emit("event.police_wait", {{"timeout", *ctx.timeout(o.police_timeout)}});
+    ctx.emit("event.police_wait", {{"timeout", *ctx.timeout(o.police_timeout)}, {"span_begin", "event.waiting_green"}});
     ++passage.stops;
     passage.timed_out = green.wait(ctx.timeout(o.police_timeout)) ? 0 : 1;
   }
   passage.green = green.is_set() ? 1 : 0;
   passage.passed = 1;
-  ctx.emit(passage.green ? "event.police_pass_green" : "event.police_pass_red", {{"timed_out", passage.timed_out}});
+  json passed = {{"timed_out", passage.timed_out}};
+  if (passage.stops > 0) passed["span_end"] = "event.waiting_green";
+  ctx.emit(passage.green ? "event.police_pass_green" : "event.police_pass_red", passed);
   pass(road, all_passed, total);
 }
 

@@ -159,10 +159,13 @@ void consumer(const RLockOptions& o, const Context& ctx, mp::Condition& cond, Sh
     int item = 0;
     {
       std::unique_lock guard(cond);
+      bool waited = false;  // the span covers every wake-up that found nothing
       while (shelf.taken == shelf.made && !shelf.closed) {
-        ctx.emit("rlock.consumer_wait");
+        ctx.emit("rlock.consumer_wait", waited ? json::object() : json{{"span_begin", "rlock.waiting"}});
+        waited = true;
         cond.wait();  // frees the lock while asleep, holds it again on waking
       }
+      if (waited) ctx.span({}, "rlock.waiting");
       if (shelf.taken == shelf.made) break;  // closed and empty
       item = ++shelf.taken;
       if (shelf.taker[item - 1] != 0) ++shelf.taken_twice;

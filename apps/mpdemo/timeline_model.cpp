@@ -138,8 +138,12 @@ TimelineModel TimelineBuilder::build(double elapsed) {
     lane.end = std::max(lane.end, last_seen_[i]);
     duration = std::max(duration, lane.end);
   }
-  // The first lane is the main process (it sent run.start); it lasts the run.
-  if (!lanes_.empty()) lanes_[0].end = std::max(lanes_[0].end, elapsed);
+  // The first lane is the main process (it sent run.start); it lasts the
+  // run, from t = 0 (its set-up before run.start included).
+  if (!lanes_.empty()) {
+    lanes_[0].start = 0;
+    lanes_[0].end = std::max(lanes_[0].end, elapsed);
+  }
   for (std::size_t i = 0; i < lanes_.size(); ++i) {
     const Lane& lane = lanes_[i];
     const bool died = lane.crashed || (lane.exitcode && *lane.exitcode != 0);
