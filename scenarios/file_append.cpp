@@ -78,14 +78,15 @@ void writer(const FileAppendOptions& o, const Context& ctx, const std::string& p
   if (!fd) mp::throw_os_error("open " + path);
   // Python's "a" mode moves to the end at open; so do we, in both modes.
   report.opened_at = ::lseek(fd.get(), 0, SEEK_END);
-  ctx.emit("file-append.opened", {{"position", report.opened_at}});
+  ctx.emit("file-append.opened", {{"position", report.opened_at}, {"span_begin", "file-append.open_to_write"}});
   ctx.sleep(delay);  // the others open the file now and see the same end
   mp::write_all(fd.get(), record.data(), record.size());
   report.after = ::lseek(fd.get(), 0, SEEK_CUR);
   ctx.emit("file-append.wrote", {{"bytes", record.size()},
                                  {"at", report.after - static_cast<long long>(record.size())},
                                  {"position", report.after},
-                                 {"opened_at", report.opened_at}});
+                                 {"opened_at", report.opened_at},
+                                 {"span_end", "file-append.open_to_write"}});
 }
 
 // The file we write to. A fresh temporary file is ours and goes away at the

@@ -36,11 +36,17 @@ struct ManagerOptions {
 
 void worker(const ManagerOptions& o, const Context& ctx, const mp::DictProxy& dict, mp::Lock& lock) {
   std::unique_lock<mp::Lock> guard(lock, std::defer_lock);
-  if (o.lock) guard.lock();
+  if (o.lock) {
+    ctx.span("manager.waiting_lock");
+    guard.lock();
+    ctx.span("manager.holding_lock", "manager.waiting_lock");
+  }
+  ctx.span("manager.read_to_write");
   const auto read = dict.get("count").get<std::int64_t>();  // one request to the server
   ctx.sleep(o.delay);                                        // others may read the same value now
   dict.set("count", read - 1);                               // a second request
-  ctx.emit("manager.update", {{"read", read}, {"wrote", read - 1}});
+  ctx.emit("manager.update", {{"read", read}, {"wrote", read - 1}, {"span_end", "manager.read_to_write"}});
+  if (o.lock) ctx.span({}, "manager.holding_lock");  // timed while held: holders never overlap on the page
 }
 
 Summary run_manager(const ManagerOptions& o, Context& ctx) {

@@ -96,7 +96,7 @@ struct DomSpan {
 };
 
 struct Dom {
-  int lanes = 0, marks = 0;
+  int lanes = 0, marks = 0, arrows = 0;
   std::vector<DomSpan> spans;
   bool ready = false;
   int script_errors = -1;
@@ -114,6 +114,7 @@ Dom read_dom(const std::string& html) {
   Dom dom;
   dom.lanes = static_cast<int>(tags(html, "<g class=\"lane\"").size());
   dom.marks = static_cast<int>(tags(html, "<circle class=\"mark\"").size());
+  dom.arrows = static_cast<int>(tags(html, "<path class=\"arrow\"").size());
   const std::regex span(R"re(data-state="([^"]+)" data-lane="\d+" data-t0="([^"]+)" data-t1="([^"]+)")re");
   for (const auto& tag : tags(html, "<rect class=\"span")) {
     std::smatch m;
@@ -136,12 +137,13 @@ std::vector<std::pair<double, double>> spans_in(const Dom& dom, const std::strin
   return out;
 }
 
-// Draws a ticket run, opens its page in the browser, returns the DOM read
-// back; saves a screenshot as `shot` under the build's screenshots folder.
-Dom draw_and_browse(const std::vector<std::string>& ticket_args, const std::string& shot, nlohmann::json& data) {
+// Draws a run of `scenario`, opens its page in the browser, returns the DOM
+// read back; saves a screenshot as `shot` under the build's screenshots folder.
+Dom draw_and_browse(const std::string& scenario, const std::vector<std::string>& scenario_args, const std::string& shot,
+                    nlohmann::json& data) {
   TempDir dir;
-  std::vector<std::string> args{"ticket"};
-  args.insert(args.end(), ticket_args.begin(), ticket_args.end());
+  std::vector<std::string> args{scenario};
+  args.insert(args.end(), scenario_args.begin(), scenario_args.end());
   args.insert(args.end(), {"--timeline", "t.html"});
   auto r = run_mpdemo(args, dir.path());
   INFO(r.err);
@@ -171,7 +173,7 @@ Dom draw_and_browse(const std::vector<std::string>& ticket_args, const std::stri
 TEST_CASE("browser: with --lock the page's holding-the-lock spans never overlap", "[cli][timeline][browser]") {
   REQUIRE(::access(kBrowser, X_OK) == 0);  // scripts/setup installs chromium-headless-shell for the tests
   nlohmann::json data;
-  const Dom dom = draw_and_browse({"--lock", "--buyers", "5", "--speed", "0.1", "--seed", "1"},
+  const Dom dom = draw_and_browse("ticket", {"--lock", "--buyers", "5", "--speed", "0.1", "--seed", "1"},
                                   "ticket-lock.png", data);
   CHECK(dom.ready);
   CHECK(dom.script_errors == 0);
@@ -187,7 +189,7 @@ TEST_CASE("browser: with --lock the page's holding-the-lock spans never overlap"
 TEST_CASE("browser: without a lock at least two read-to-write spans overlap", "[cli][timeline][browser]") {
   REQUIRE(::access(kBrowser, X_OK) == 0);
   nlohmann::json data;
-  const Dom dom = draw_and_browse({"--speed", "0.1", "--seed", "1"}, "ticket-nolock.png", data);
+  const Dom dom = draw_and_browse("ticket", {"--speed", "0.1", "--seed", "1"}, "ticket-nolock.png", data);
   CHECK(dom.ready);
   CHECK(dom.script_errors == 0);
   CHECK(dom.lanes == 6);
@@ -199,11 +201,25 @@ TEST_CASE("browser: without a lock at least two read-to-write spans overlap", "[
 TEST_CASE("browser: the 1000-buyer page loads and draws every lane", "[cli][timeline][browser][scale]") {
   REQUIRE(::access(kBrowser, X_OK) == 0);
   nlohmann::json data;
-  const Dom dom = draw_and_browse({"--lock", "--buyers", "1000", "--tickets", "100", "--speed", "0", "--seed", "1"},
+  const Dom dom = draw_and_browse("ticket", {"--lock", "--buyers", "1000", "--tickets", "100", "--speed", "0", "--seed", "1"},
                                   "ticket-1000.png", data);
   CHECK(dom.ready);
   CHECK(dom.script_errors == 0);
   CHECK(dom.lanes == 1001);
   CHECK(dom.marks == static_cast<int>(data["marks"].size()));
   CHECK(test::overlapping_pairs(spans_in(dom, "ticket.holding_lock")) == 0);
+}
+
+TEST_CASE("browser: the communication scenarios draw an arrow from each put to its get", "[cli][timeline][browser]") {
+  REQUIRE(::access(kBrowser, X_OK) == 0);
+  auto scenario = GENERATE(as<std::string>{}, "queue", "queue-crowd", "flash-sale", "baozi", "echo-server");
+  INFO(scenario);
+  nlohmann::json data;
+  const Dom dom = draw_and_browse(scenario, {"--speed", "0.02", "--seed", "1"}, "", data);
+  CHECK(dom.ready);
+  CHECK(dom.script_errors == 0);
+  CHECK(dom.lanes == static_cast<int>(data["lanes"].size()));
+  CHECK(dom.marks == static_cast<int>(data["marks"].size()));
+  CHECK(data["arrows"].size() > 0);
+  CHECK(dom.arrows == static_cast<int>(data["arrows"].size()));
 }

@@ -73,6 +73,26 @@ TEST_CASE("ticket without a lock: several buyers wait for the network at once", 
   CHECK(test::spans_of(d, "ticket.holding_lock").empty());
 }
 
+TEST_CASE("queue, queue-crowd, flash-sale, baozi, echo-server: an arrow per item received, in the trace a flow",
+          "[cli][timeline]") {
+  auto scenario = GENERATE(as<std::string>{}, "queue", "queue-crowd", "flash-sale", "baozi", "echo-server");
+  INFO(scenario);
+  TempDir dir;
+  auto r = run_mpdemo({scenario, "--speed", "0.02", "--seed", "2", "--timeline", "t.html", "--trace", "t.json",
+                       "--record", "r.jsonl"},
+                      dir.path());
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto recorded = json_lines(dir.read("r.jsonl"));
+  const auto d = test::page_data(dir.read("t.html"));
+  test::check_page_against_recording(d, recorded);
+  test::check_arrows(d, recorded);
+  CHECK(d["arrows"].size() > 0);
+  auto phases = test::check_trace(nlohmann::json::parse(dir.read("t.json")));
+  CHECK(phases["s"] == static_cast<int>(d["arrows"].size()));
+  CHECK(phases["f"] == static_cast<int>(d["arrows"].size()));
+}
+
 TEST_CASE("a buyer killed holding the lock: its spans are cut at its death, the run is well formed",
           "[cli][timeline]") {
   TempDir dir;

@@ -72,6 +72,23 @@ inline void check_page_against_recording(const nlohmann::json& d, const std::vec
   }
 }
 
+// Arrows: between lanes of the run, never backwards in time, one per item
+// received whose sending was seen.
+inline void check_arrows(const nlohmann::json& d, const std::vector<nlohmann::json>& recorded) {
+  std::set<std::string> sent;
+  std::size_t received = 0;
+  for (const auto& e : recorded)
+    if (e.contains("flow_out")) sent.insert(e["flow_out"].dump());
+  for (const auto& e : recorded)
+    if (e.contains("flow_in") && sent.count(e["flow_in"].dump())) ++received;
+  CHECK(d["arrows"].size() == received);
+  for (const auto& a : d["arrows"]) {
+    CHECK(a[0].get<std::size_t>() < d["lanes"].size());
+    CHECK(a[2].get<std::size_t>() < d["lanes"].size());
+    CHECK(a[1].get<double>() <= a[3].get<double>());
+  }
+}
+
 // [begin, end) of every span of `state`.
 inline std::vector<std::pair<double, double>> spans_of(const nlohmann::json& d, const std::string& state) {
   std::vector<std::pair<double, double>> out;
