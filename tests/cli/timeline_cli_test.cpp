@@ -232,3 +232,36 @@ TEST_CASE("a span begun and never ended in a process that exited normally is rep
   REQUIRE(d["spans"].size() == 2);  // the unended span (drawn cut) and the zombie time
   CHECK(d["spans"][0][4] == 1);
 }
+
+TEST_CASE("a span ended without a beginning, or begun twice, is reported; one cut by a kill is not",
+          "[cli][replay][timeline]") {
+  TempDir dir;
+  dir.write("r.jsonl",
+            R"({"t":0,"pid":10,"ppid":1,"name":"MainProcess","kind":"run.start","scenario":"ticket","seed":1,"speed":1,"rerun":"mpdemo ticket --seed 1","format":1,"lang":"en","wall":0})"
+            "\n"
+            R"({"t":0.1,"pid":11,"ppid":10,"name":"Buyer-1","kind":"trace.span","span_end":"ticket.network"})"
+            "\n"
+            R"({"t":0.2,"pid":12,"ppid":10,"name":"Buyer-2","kind":"trace.span","span_begin":["ticket.searching","ticket.network"]})"
+            "\n"
+            R"({"t":0.3,"pid":12,"ppid":10,"name":"Buyer-2","kind":"trace.span","span_begin":"ticket.searching"})"
+            "\n"
+            R"({"t":0.4,"pid":10,"ppid":1,"name":"MainProcess","kind":"trace.reaped","child":11,"exitcode":0})"
+            "\n"
+            R"({"t":0.5,"pid":10,"ppid":1,"name":"MainProcess","kind":"trace.reaped","child":12,"exitcode":-9})"
+            "\n"
+            R"({"kind":"summary","scenario":"ticket","ok":true,"checks":[],"elapsed":0.6})"
+            "\n");
+  auto r = run_mpdemo({"replay", "r.jsonl", "--trace", "t.json"}, dir.path());
+  CHECK(r.exit_code == 0);
+  CHECK(r.err.find("Buyer-1 (pid 11): span 'ticket.network' ended at 0.100000 s without a beginning") !=
+        std::string::npos);
+  CHECK(r.err.find("Buyer-2 (pid 12): span 'ticket.searching' begun again at 0.300000 s while still open") !=
+        std::string::npos);
+  CHECK(r.err.find("never ended") == std::string::npos);  // Buyer-2 was killed inside its spans
+  const auto trace = nlohmann::json::parse(dir.read("t.json"));
+  test::check_trace(trace);
+  int cut = 0;
+  for (const auto& e : trace["traceEvents"])
+    if (e["ph"] == "X" && e["cat"] == "span" && e["args"]["cut"] == true) ++cut;
+  CHECK(cut == 2);
+}
