@@ -8,6 +8,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
@@ -26,7 +27,7 @@ constexpr std::uint32_t kLongMarker = 0xFFFFFFFFu;
 // one buffer on the stack.
 constexpr std::size_t kSmallMessage = 1024;
 // A write of at most PIPE_BUF bytes reaches a pipe (or an AF_UNIX stream
-// socket) in one piece, whoever else writes: no write lock needed.
+// socket) in one piece: a writer killed during it leaves all or nothing.
 constexpr std::size_t kAtomicWrite = PIPE_BUF;
 
 // Set once SIGPIPE has been checked in this process; cleared in a forked
@@ -54,11 +55,21 @@ void ensure_sigpipe_ignored() {
 namespace detail {
 // What the processes using one end of a Pipe share: a mapping made with the
 // Pipe, before fork, followed by the read buffer of a readable end.
+//
+// A process can be killed anywhere, so the shared fields are kept so that
+// every instant but a few marked ones leaves them right for the next user:
+// bytes read from the fd are published in `end` at once (a reader killed
+// after that loses nothing: the message is still in the buffer), and the
+// instants when bytes of the stream are only in one process's hands (read
+// but not yet published, the buffer being compacted, a big message read
+// straight into private memory, a message half-written) are marked with the
+// pid in `reading` or `writing`. The next process to take the lock and find
+// a mark knows that process died there, and the end is out of step for good.
 struct EndState {
   explicit EndState(std::uint32_t buffer_capacity) : capacity(buffer_capacity) {}
 
   RobustMutex read;   // held by recv() for its whole message; guards the buffer
-  RobustMutex write;  // held while a message too big to be written atomically goes out
+  RobustMutex write;  // held by send() for its whole message
   // Bytes read from the fd and not yet taken: buffer()[begin, end). One
   // read() may fetch many small messages; as the buffer is shared, each
   // still goes to whichever process recv()s next, never hoarded by one.
@@ -67,15 +78,30 @@ struct EndState {
   std::atomic<std::uint32_t> end{0};
   const std::uint32_t capacity;
 
+  std::atomic<pid_t> reading{0};  // under `read`: who holds stream bytes not in the buffer
+  std::atomic<pid_t> writing{0};  // under `write`: who has written part of a message
+  // Set once, never cleared: the stream is out of step. Who and why.
+  std::atomic<pid_t> lost_by{0};
+  std::atomic<std::uint8_t> lost_why{0};  // a LostWhy
+  std::atomic<pid_t> send_lost_by{0};     // a writer killed mid-message
+
   char* buffer() noexcept;
 };
 }  // namespace detail
 
 namespace {
 
+enum class LostWhy : std::uint8_t { None, ReaderKilled, ReaderOutOfMemory };
+
 constexpr std::size_t kEndStateBytes = (sizeof(detail::EndState) + 63) / 64 * 64;
 // Read buffer of a shared readable end: what one read() may fetch.
 constexpr std::uint32_t kSharedReadBuffer = 64 * 1024;
+// A message's buffer starts at this size (or the message's, if smaller) and
+// doubles as bytes arrive: a length header alone never costs more than this.
+constexpr std::size_t kFirstChunk = std::size_t{1} << 20;
+// The largest limit set_max_message() accepts: lengths and offsets then stay
+// far from overflowing 64 bits whatever header comes.
+constexpr std::size_t kLargestLimit = std::size_t{1} << 62;
 
 detail::EndState* end_state(const SharedMapping& m) noexcept { return static_cast<detail::EndState*>(m.data()); }
 
@@ -107,6 +133,40 @@ class EndLock {
   detail::RobustMutex* m_;
 };
 
+// Marks an instant when this process alone holds bytes of the stream (see
+// EndState); cleared however the scope is left, as long as we live.
+class StreamMark {
+ public:
+  explicit StreamMark(std::atomic<pid_t>* mark) : mark_(mark) {
+    if (mark_) mark_->store(::getpid(), std::memory_order_release);
+  }
+  StreamMark(const StreamMark&) = delete;
+  StreamMark& operator=(const StreamMark&) = delete;
+  ~StreamMark() {
+    if (mark_) mark_->store(0, std::memory_order_release);
+  }
+
+ private:
+  std::atomic<pid_t>* mark_;
+};
+
+// Blocks until the fd has data or EOF. Waiting is done here, without a mark:
+// a reader killed while it waits has taken nothing from the stream.
+void wait_readable(int fd) {
+  for (;;) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, -1) >= 0) return;
+    if (errno != EINTR) throw_os_error("recv: poll");
+  }
+}
+
+std::string lost_text(const detail::EndState& st) {
+  const std::string pid = std::to_string(st.lost_by.load(std::memory_order_acquire));
+  if (static_cast<LostWhy>(st.lost_why.load(std::memory_order_acquire)) == LostWhy::ReaderOutOfMemory)
+    return "recv: this end is out of step: process " + pid + " ran out of memory in the middle of a message";
+  return "recv: this end is out of step: process " + pid + " was killed in the middle of receiving a message";
+}
+
 }  // namespace
 
 Connection::Connection(UniqueFd fd, bool readable, bool writable, Kind kind, Sharing sharing)
@@ -118,8 +178,12 @@ Connection::Connection(UniqueFd fd, bool readable, bool writable, Kind kind, Sha
   }
 }
 
+void Connection::set_max_message(std::size_t bytes) noexcept { max_message_ = std::min(bytes, kLargestLimit); }
+
 void Connection::check_open() const {
-  if (!fd_.valid()) throw OSError("connection is closed", EBADF);
+  if (fd_.valid()) return;
+  if (!failure_.empty()) throw OSError("connection is closed (" + failure_ + ")", EBADF);
+  throw OSError("connection is closed", EBADF);
 }
 
 void Connection::check_readable() const {
@@ -140,6 +204,14 @@ int Connection::fileno() const {
 void Connection::close() noexcept {
   fd_.reset();
   shared_ = SharedMapping();
+}
+
+void Connection::fail(const std::string& why, int err) {
+  // Only the fd: the shared mapping may be under a lock guard of the
+  // caller's, and goes with close() or the destructor.
+  fd_.reset();
+  failure_ = why;
+  throw OSError(why, err);
 }
 
 void Connection::write_iov(const void* head, std::size_t head_len, const void* body, std::size_t body_len) {
@@ -191,8 +263,24 @@ void Connection::send_bytes(std::string_view bytes) {
     std::memcpy(header + 4, &n, 8);
     header_len = 12;
   }
+  // Every send on a shared end holds its write lock, the small ones too: a
+  // small message written without it could land between two pieces of a big
+  // one that another process is writing, and the reader would then take
+  // every later length from the wrong bytes.
   detail::EndState* state = end_state(shared_);
-  EndLock lock(state && header_len + bytes.size() > kAtomicWrite ? &state->write : nullptr);
+  EndLock lock(state ? &state->write : nullptr);
+  if (state) {
+    if (pid_t dead = state->writing.load(std::memory_order_acquire)) {
+      state->send_lost_by.store(dead, std::memory_order_release);  // it died holding half a message
+      state->writing.store(0, std::memory_order_release);
+    }
+    if (pid_t dead = state->send_lost_by.load(std::memory_order_acquire))
+      throw OSError("send: this end is out of step: process " + std::to_string(dead) +
+                        " was killed in the middle of sending a message",
+                    EBADMSG);
+  }
+  // A message the kernel takes in one piece cannot be left half-written.
+  StreamMark mark(state && header_len + bytes.size() > kAtomicWrite ? &state->writing : nullptr);
   if (bytes.size() <= kSmallMessage) {
     // One contiguous buffer: a plain write()/send() is a little cheaper
     // than gathering two pieces, and small messages are the common case.
@@ -210,6 +298,32 @@ std::string Connection::recv_bytes() {
   return shared_.data() ? recv_buffered() : recv_exact();
 }
 
+void Connection::check_length(std::uint64_t len) {
+  if (len <= max_message_) return;
+  fail("recv: a message of " + std::to_string(len) + " bytes is over this connection's limit of " +
+           std::to_string(max_message_) + " bytes (set_max_message); the connection is closed",
+       EMSGSIZE);
+}
+
+void Connection::read_body(std::string& message, std::uint64_t len) {
+  try {
+    std::size_t have = message.size();
+    while (have < len) {
+      const std::size_t next = static_cast<std::size_t>(std::min<std::uint64_t>(len, std::max(2 * have, kFirstChunk)));
+      message.resize(next);
+      if (!read_exact(fd_.get(), message.data() + have, next - have))
+        throw EOFError("recv: connection closed in the middle of a message");
+      have = next;
+    }
+  } catch (const std::bad_alloc&) {
+    if (detail::EndState* st = end_state(shared_)) {
+      st->lost_why.store(static_cast<std::uint8_t>(LostWhy::ReaderOutOfMemory), std::memory_order_release);
+      st->lost_by.store(::getpid(), std::memory_order_release);
+    }
+    fail("recv: out of memory for a message of " + std::to_string(len) + " bytes; the connection is closed", ENOMEM);
+  }
+}
+
 std::string Connection::recv_exact() {
   // Exactly one message: the length, then exactly that many bytes. A
   // private read-ahead would save a system call but could keep a message
@@ -220,39 +334,46 @@ std::string Connection::recv_exact() {
   std::uint64_t len = short_len;
   if (short_len == kLongMarker && !read_exact(fd_.get(), &len, sizeof len))
     throw EOFError("recv: connection closed in the middle of a message");
-  std::string message(len, '\0');
-  if (len > 0 && !read_exact(fd_.get(), message.data(), len))
-    throw EOFError("recv: connection closed in the middle of a message");
+  check_length(len);
+  std::string message;
+  read_body(message, len);
   return message;
 }
 
 std::string Connection::recv_buffered() {
   detail::EndState& st = *end_state(shared_);
   EndLock lock(&st.read);
+  if (pid_t dead = st.reading.load(std::memory_order_acquire)) {
+    // The last reader died holding bytes of the stream that no one else has.
+    st.lost_why.store(static_cast<std::uint8_t>(LostWhy::ReaderKilled), std::memory_order_release);
+    st.lost_by.store(dead, std::memory_order_release);
+    st.reading.store(0, std::memory_order_release);
+  }
+  if (st.lost_by.load(std::memory_order_acquire) != 0) throw OSError(lost_text(st), EBADMSG);
+
   char* const buf = st.buffer();
   std::uint32_t b = st.begin.load(std::memory_order_relaxed);
   std::uint32_t e = st.end.load(std::memory_order_relaxed);
-  // Publishes begin/end however we leave (poll() reads them).
-  struct Publish {
-    detail::EndState& st;
-    std::uint32_t& b;
-    std::uint32_t& e;
-    ~Publish() {
-      st.begin.store(b, std::memory_order_relaxed);
-      st.end.store(e, std::memory_order_relaxed);
-    }
-  } publish{st, b, e};
+  auto publish = [&] {
+    st.begin.store(b, std::memory_order_relaxed);
+    st.end.store(e, std::memory_order_relaxed);
+  };
 
   // Makes n bytes (n <= capacity) available at buf[b]; false on EOF first.
   auto have = [&](std::size_t n) {
     while (e - b < n) {
       if (b == e) {
         b = e = 0;
+        publish();
       } else if (st.capacity - b < n) {
+        StreamMark mark(&st.reading);  // the buffer is in motion
         std::memmove(buf, buf + b, e - b);  // a message's head moves to the front
         e -= b;
         b = 0;
+        publish();
       }
+      wait_readable(fd_.get());
+      StreamMark mark(&st.reading);  // from the read until `end` says where the bytes are
       ssize_t r = ::read(fd_.get(), buf + e, st.capacity - e);
       if (r < 0) {
         if (errno == EINTR) continue;
@@ -260,6 +381,7 @@ std::string Connection::recv_buffered() {
       }
       if (r == 0) return false;
       e += static_cast<std::uint32_t>(r);
+      st.end.store(e, std::memory_order_relaxed);
     }
     return true;
   };
@@ -277,27 +399,33 @@ std::string Connection::recv_buffered() {
     std::memcpy(&len, buf + b + 4, 8);
     header = 12;
   }
-  if (header + len <= e - b || header + len <= st.capacity / 2) {
+  // Refused before anything is taken: the message stays where it is, and a
+  // process with a larger limit could still read it.
+  check_length(len);
+  if (len <= e - b - header || len <= st.capacity / 2 - header) {
     if (!have(header + len)) throw EOFError("recv: connection closed in the middle of a message");
     std::string message(buf + b + header, len);
     b += header + static_cast<std::uint32_t>(len);
+    publish();
     return message;
   }
   // A big message: what is buffered, then the rest read straight into place.
-  std::string message(len, '\0');
-  const std::size_t got = e - b - header;
-  std::memcpy(message.data(), buf + b + header, got);
+  // From the moment its head leaves the buffer until it is whole, its bytes
+  // are only ours.
+  StreamMark mark(&st.reading);
+  std::string message(buf + b + header, e - b - header);
   b = e = 0;
-  if (!read_exact(fd_.get(), message.data() + got, len - got))
-    throw EOFError("recv: connection closed in the middle of a message");
+  publish();
+  read_body(message, len);
   return message;
 }
 
 bool Connection::poll(Timeout timeout) {
   check_readable();
   if (const detail::EndState* st = end_state(shared_);
-      st && st->begin.load(std::memory_order_relaxed) != st->end.load(std::memory_order_relaxed))
-    return true;  // buffered bytes: a message (or its head) is here
+      st && (st->begin.load(std::memory_order_relaxed) != st->end.load(std::memory_order_relaxed) ||
+             st->lost_by.load(std::memory_order_relaxed) != 0))
+    return true;  // buffered bytes: a message (or its head) is here; or recv will raise at once
   Deadline deadline(timeout);
   for (;;) {
     pollfd p{fd_.get(), POLLIN, 0};

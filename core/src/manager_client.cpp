@@ -55,7 +55,9 @@ Connection& connection_to(const std::string& address) {
   } catch (const OSError& e) {
     throw_unreachable(address, std::string(e.what()) + " (has it shut down?)");
   }
-  connections.list.push_back({address, self, Connection(std::move(fd), true, true, Connection::Kind::Socket)});
+  Connection conn(std::move(fd), true, true, Connection::Kind::Socket);
+  conn.set_max_message(kMaxReply);
+  connections.list.push_back({address, self, std::move(conn)});
   return connections.list.back().conn;
 }
 
@@ -73,10 +75,17 @@ Connection& connection_to(const std::string& address) {
 }  // namespace
 
 json call(const std::string& address, ObjectId object, Op op, json args) {
+  // Checked here, so that the caller learns what is wrong with its value
+  // (the server would only disconnect it). encode() throws ValueError for a
+  // value nested deeper than kMaxJsonDepth.
+  const std::string request = encode(Request{object, op, std::move(args)});
+  if (request.size() > kMaxRequest)
+    throw ValueError("manager request of " + std::to_string(request.size()) + " bytes is over the limit of " +
+                     std::to_string(kMaxRequest) + " bytes");
   Connection& conn = connection_to(address);
   Reply reply;
   try {
-    conn.send(Request{object, op, std::move(args)});
+    conn.send_bytes(request);
     reply = conn.recv<Reply>();
   } catch (const Error& e) {
     // EOFError, OSError (EPIPE, ECONNRESET) or a garbled reply: the server

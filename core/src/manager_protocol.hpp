@@ -6,8 +6,17 @@
 //   reply:   (Status, value)         value is the result, or the error message
 //
 // Object id 0 is the server itself (Create, Shutdown); objects get ids from 1.
+//
+// Limits (a request comes from any process that can reach the socket):
+// a request or reply is at most kMaxRequest / kMaxReply bytes, and its JSON
+// at most kMaxJsonDepth levels deep (mp/codec.hpp). A client that sends a
+// longer message is disconnected before the server allocates for it; one that
+// sends bytes that are not a request gets an error reply and is disconnected.
+// The server and its other clients go on either way. A proxy checks its own
+// request first and throws ValueError, so a program sees why.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <tuple>
@@ -21,6 +30,12 @@ namespace mp::detail::manager {
 
 using ObjectId = std::uint32_t;
 inline constexpr ObjectId kServer = 0;
+
+// 64 MiB: managed values are JSON documents of a lesson's size (the tests'
+// largest is under 1 MiB), so a program meets this only on purpose; and
+// bounded, because the server may hold one request per connected client.
+inline constexpr std::size_t kMaxRequest = std::size_t{64} << 20;
+inline constexpr std::size_t kMaxReply = std::size_t{64} << 20;
 
 // What a request asks for. Grouped by the kind of object it applies to; the
 // server checks that the object is of that kind.

@@ -1,7 +1,8 @@
 // The manager's server process: accepts connections on an abstract Unix
 // socket and serves each on its own thread, as CPython's Server does
 // (Server.accepter, Server.serve_client). Method calls are serialised by
-// one mutex over every object.
+// one mutex over every object (manager_handler.cpp).
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -20,7 +21,7 @@
 #include <thread>
 #include <unordered_set>
 
-#include "manager_objects.hpp"
+#include "manager_handler.hpp"
 #include "manager_protocol.hpp"
 #include "mp/connection.hpp"
 #include "mp/deadline.hpp"
@@ -34,8 +35,7 @@ using nlohmann::json;
 // What the accepting thread and every client thread share. Held by
 // shared_ptr: it lives until the last of them is done with it.
 struct ServerState {
-  std::mutex objects_mutex;  // one method call at a time, on any object
-  ObjectTable objects;       // guarded by objects_mutex
+  RequestHandler handler;  // the objects, and what each request does to them
 
   std::mutex clients_mutex;           // guards the three fields below
   std::unordered_set<int> client_fds;  // sockets of connected clients, to shut down at the end
@@ -63,41 +63,6 @@ UniqueFd stream_socket() {
   return fd;
 }
 
-// Runs one request. `stop` is set by a Shutdown request, whose reply must
-// still go out before the server stops.
-Reply handle(ServerState& server, std::string_view bytes, bool& stop) {
-  Request request;
-  try {
-    request = decode<Request>(bytes);
-  } catch (const ValueError& e) {
-    return {Status::RemoteError, std::string("manager server: bad request: ") + e.what()};
-  }
-  auto& [object, op, args] = request;
-  if (object != kServer) {
-    std::lock_guard lock(server.objects_mutex);
-    return server.objects.apply(object, op, args);
-  }
-  switch (op) {
-    case Op::Create: {
-      if (!args.is_array() || args.size() != 2 || !args[0].is_number_integer() || args[0].get<int>() < 0 ||
-          args[0].get<int>() > static_cast<int>(Kind::Namespace))
-        return {Status::RemoteError, "manager server: create needs [kind, initial]"};
-      try {
-        std::lock_guard lock(server.objects_mutex);
-        return {Status::Ok, server.objects.create(static_cast<Kind>(args[0].get<int>()), args[1])};
-      } catch (const ValueError& e) {
-        return {Status::ValueError, e.what()};
-      }
-    }
-    case Op::Shutdown:
-      stop = true;
-      return {Status::Ok, nullptr};
-    default:
-      return {Status::RemoteError, "manager server: request " + std::to_string(static_cast<int>(op)) +
-                                       " needs an object"};
-  }
-}
-
 void request_stop(ServerState& server) noexcept {
   char byte = 's';
   try {
@@ -108,23 +73,31 @@ void request_stop(ServerState& server) noexcept {
 }
 
 // One client's requests, one after another, until it disconnects (or the
-// server shuts its socket down while stopping).
-void serve_client(const std::shared_ptr<ServerState>& server, Connection conn) {
+// server shuts its socket down while stopping). `socket` is the fd that
+// client_fds names; the Connection reads and writes a dup of it, so that
+// when the Connection closes itself (a request over kMaxRequest) the number
+// in client_fds still names this client's socket until it is erased.
+void serve_client(const std::shared_ptr<ServerState>& server, UniqueFd socket) {
   try {
+    UniqueFd own(::fcntl(socket.get(), F_DUPFD_CLOEXEC, 0));
+    if (!own) throw_os_error("dup(manager client socket)");
+    Connection conn(std::move(own), true, true, Connection::Kind::Socket);
+    conn.set_max_message(kMaxRequest);
     for (;;) {
       std::string bytes = conn.recv_bytes();
-      bool stop = false;
-      Reply reply = handle(*server, bytes, stop);
-      conn.send(reply);
-      if (stop) request_stop(*server);
+      Outcome outcome = server->handler.handle(bytes);
+      conn.send_bytes(outcome.reply);
+      if (outcome.stop) request_stop(*server);
+      if (outcome.disconnect) break;
     }
   } catch (const std::exception&) {
     // EOFError: the client closed its end or exited. OSError: it vanished
-    // while we replied. Either way this client is done; others are not.
+    // while we replied, or sent a message over the limit. Either way this
+    // client is done; others are not.
   }
   std::lock_guard lock(server->clients_mutex);
-  server->client_fds.erase(conn.fileno());
-  conn.close();  // under the lock, so the stopping server never shuts down a reused fd number
+  server->client_fds.erase(socket.get());
+  socket.reset();  // under the lock, so the stopping server never shuts down a reused fd number
   if (--server->client_threads == 0) server->clients_gone.notify_all();
 }
 
@@ -135,7 +108,7 @@ void start_client_thread(const std::shared_ptr<ServerState>& server, UniqueFd fd
   server->client_fds.insert(raw);
   ++server->client_threads;
   try {
-    std::thread(serve_client, server, Connection(std::move(fd), true, true, Connection::Kind::Socket)).detach();
+    std::thread(serve_client, server, std::move(fd)).detach();
   } catch (...) {
     server->client_fds.erase(raw);
     --server->client_threads;

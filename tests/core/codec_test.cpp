@@ -39,3 +39,64 @@ TEST_CASE("codec refuses bytes that cannot be the type", "[core][codec]") {
   CHECK_THROWS_AS(mp::decode<std::string>(s), mp::ValueError);
   CHECK_THROWS_AS(mp::decode<std::vector<int>>(mp::encode(std::uint64_t(1) << 40)), mp::ValueError);
 }
+
+namespace {
+// MessagePack for `depth` arrays of one element around a nil, behind the
+// codec's 8-byte size: what a hostile peer can send in a few bytes per level.
+std::string nested_msgpack_message(std::size_t depth) {
+  std::string packed(depth, '\x91');  // fixarray of 1
+  packed.push_back('\xc0');           // nil
+  std::string message;
+  mp::detail::put_size(message, packed.size());
+  return message + packed;
+}
+
+nlohmann::json nested_array(std::size_t depth) {
+  nlohmann::json root = nullptr;
+  nlohmann::json* leaf = &root;
+  for (std::size_t i = 0; i < depth; ++i) {
+    *leaf = nlohmann::json::array({nullptr});
+    leaf = &(*leaf)[0];
+  }
+  return root;
+}
+}  // namespace
+
+TEST_CASE("codec refuses a bool byte other than 0 or 1", "[core][codec]") {
+  CHECK(mp::decode<bool>(mp::encode(true)) == true);
+  CHECK(mp::decode<bool>(mp::encode(false)) == false);
+  CHECK(mp::encode(true) == std::string(1, '\1'));
+  CHECK_THROWS_WITH(mp::decode<bool>(std::string(1, '\2')), Catch::Contains("not a bool"));
+  std::string v = mp::encode(std::vector<bool>{true, false, true});
+  CHECK(mp::decode<std::vector<bool>>(v) == std::vector<bool>{true, false, true});
+  v.back() = '\xff';
+  CHECK_THROWS_AS(mp::decode<std::vector<bool>>(v), mp::ValueError);
+}
+
+TEST_CASE("codec round-trips empty vectors", "[core][codec]") {
+  // Empty vectors have no storage: copying 0 bytes from or to their
+  // nullptr data() is undefined behaviour (UBSan: nonnull-attribute).
+  CHECK(mp::decode<std::vector<int>>(mp::encode(std::vector<int>{})).empty());
+  CHECK(mp::decode<std::vector<double>>(mp::encode(std::vector<double>{})).empty());
+  CHECK(mp::decode<std::vector<std::string>>(mp::encode(std::vector<std::string>{})).empty());
+}
+
+TEST_CASE("codec refuses JSON nested deeper than its limit without recursing into it", "[core][codec]") {
+  // 20,000 levels overflowed the stack of nlohmann's from_msgpack.
+  CHECK_THROWS_WITH(mp::decode<nlohmann::json>(nested_msgpack_message(20000)), Catch::Contains("deeper than 1000"));
+  CHECK_THROWS_AS(mp::decode<nlohmann::json>(nested_msgpack_message(1'000'000)), mp::ValueError);
+  CHECK_THROWS_AS(mp::decode<nlohmann::json>(nested_msgpack_message(mp::kMaxJsonDepth + 1)), mp::ValueError);
+  CHECK(mp::decode<nlohmann::json>(nested_msgpack_message(mp::kMaxJsonDepth)) == nested_array(mp::kMaxJsonDepth));
+  // The sender refuses what the receiver would, and says so.
+  CHECK(mp::decode<nlohmann::json>(mp::encode(nested_array(mp::kMaxJsonDepth))) == nested_array(mp::kMaxJsonDepth));
+  CHECK_THROWS_WITH(mp::encode(nested_array(mp::kMaxJsonDepth + 1)), Catch::Contains("deeper than 1000"));
+}
+
+TEST_CASE("codec turns every JSON reader failure into ValueError", "[core][codec]") {
+  for (const std::string& packed : {std::string("\xc1"), std::string("\x92\x01"), std::string("\xdd\xff\xff\xff\xff"),
+                                   std::string("\xdb\x00\x00\x00\x09" "abc"), std::string()}) {
+    std::string message;
+    mp::detail::put_size(message, packed.size());
+    CHECK_THROWS_AS(mp::decode<nlohmann::json>(message + packed), mp::ValueError);
+  }
+}

@@ -28,12 +28,26 @@
 // many small messages into the buffer, and whichever process recv()s next
 // takes the next one. Several processes or threads may even recv (send) on
 // one end at once, each getting whole messages; Python needs a Lock around
-// the calls for that. A process killed in the middle of a message leaves
-// that end unusable, as in Python. A Connection made from an fd of one's own
+// the calls for that. A Connection made from an fd of one's own
 // (Sharing::Single) reads exactly one message from the kernel per recv().
+//
+// Limits, because the bytes come from another process:
+// - recv accepts messages up to max_message() bytes (kDefaultMaxMessage
+//   unless set_max_message() says otherwise; Python's recv_bytes(maxlength)).
+//   The length is checked on the header, before anything is allocated, and
+//   the buffer grows with the bytes that really arrive, so a header that lies
+//   costs nothing. A longer message makes recv throw OSError (EMSGSIZE) and,
+//   as in Python, closes the end: the rest of the stream cannot be read in
+//   step any more. Later calls say why it was closed.
+// - A process killed while it held a message half-read (bytes taken from the
+//   kernel, not yet handed over) or half-written leaves the end out of step:
+//   every later recv (send) on that end, in every process, throws OSError
+//   (EBADMSG) naming the dead pid, instead of returning the wrong bytes. A
+//   process killed while it was only waiting for a message loses nothing.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -54,6 +68,11 @@ class Connection {
 
   Connection() = default;  // a closed connection
   Connection(UniqueFd fd, bool readable, bool writable, Kind kind, Sharing sharing = Sharing::Single);
+
+  // The largest message recv accepts by default: 256 MiB. Sixteen times the
+  // largest message the tests and scenarios send (16 MiB), and still a size
+  // a small machine can hold; raise it per Connection for more.
+  static constexpr std::size_t kDefaultMaxMessage = std::size_t{256} << 20;
   Connection(Connection&&) noexcept = default;
   Connection& operator=(Connection&&) noexcept = default;
   Connection(const Connection&) = delete;
@@ -65,8 +84,14 @@ class Connection {
   void send_bytes(std::string_view bytes);
   // Receives one whole message. Throws EOFError
   // when every writer is closed and no message is left, OSError when closed
-  // or write-only.
+  // or write-only, or (EMSGSIZE) when the message is longer than
+  // max_message(), after which the end is closed.
   std::string recv_bytes();
+
+  // The largest message recv_bytes() accepts on this Connection, in this
+  // process. At most 2^62 bytes.
+  std::size_t max_message() const noexcept { return max_message_; }
+  void set_max_message(std::size_t bytes) noexcept;
 
   template <class T>
   void send(const T& value) {
@@ -85,6 +110,10 @@ class Connection {
   void close() noexcept;
   bool closed() const noexcept { return !fd_.valid(); }
   // The fd, for poll()/select() by the caller. Throws OSError when closed.
+  // On an end that Pipe() made, a message may already wait in the end's
+  // shared read buffer (another recv fetched it with its own), where the fd
+  // cannot show it: poll(fileno()) may say "nothing" while poll() says a
+  // message is ready. Ask poll() or mp::wait(), which look there first.
   int fileno() const;
   bool readable() const noexcept { return readable_; }
   bool writable() const noexcept { return writable_; }
@@ -96,11 +125,22 @@ class Connection {
   void write_iov(const void* head, std::size_t head_len, const void* body, std::size_t body_len);
   std::string recv_exact();
   std::string recv_buffered();
+  // Throws unless a message of `len` bytes may be received (then closes the end).
+  void check_length(std::uint64_t len);
+  // Reads the rest of a message of `len` bytes, `message` holding its first
+  // bytes already: the buffer grows as bytes arrive, never ahead of them.
+  void read_body(std::string& message, std::uint64_t len);
+  // Closes this end for good, remembering why (what later calls report),
+  // and throws OSError(why, err).
+  [[noreturn]] void fail(const std::string& why, int err);
 
   UniqueFd fd_;
   bool readable_ = false;
   bool writable_ = false;
   Kind kind_ = Kind::Pipe;
+  std::size_t max_message_ = kDefaultMaxMessage;
+  // Why fail() closed this end; empty when it was closed by close() or never.
+  std::string failure_;
   // Sharing::Shared: the end's locks and read buffer (detail::EndState),
   // shared with every process forked after the Pipe was made. Empty for
   // Single, whose recv reads exactly one message from the fd.
