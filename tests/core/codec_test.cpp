@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "mp/codec.hpp"
+#include "support/hostile_input.hpp"
 
 namespace {
 struct Point {
@@ -41,24 +42,11 @@ TEST_CASE("codec refuses bytes that cannot be the type", "[core][codec]") {
 }
 
 namespace {
-// MessagePack for `depth` arrays of one element around a nil, behind the
-// codec's 8-byte size: what a hostile peer can send in a few bytes per level.
+// test::nested_msgpack behind the codec's 8-byte size: a whole message.
 std::string nested_msgpack_message(std::size_t depth) {
-  std::string packed(depth, '\x91');  // fixarray of 1
-  packed.push_back('\xc0');           // nil
   std::string message;
-  mp::detail::put_size(message, packed.size());
-  return message + packed;
-}
-
-nlohmann::json nested_array(std::size_t depth) {
-  nlohmann::json root = nullptr;
-  nlohmann::json* leaf = &root;
-  for (std::size_t i = 0; i < depth; ++i) {
-    *leaf = nlohmann::json::array({nullptr});
-    leaf = &(*leaf)[0];
-  }
-  return root;
+  mp::detail::put_size(message, depth + 1);
+  return message + test::nested_msgpack(depth);
 }
 }  // namespace
 
@@ -86,10 +74,10 @@ TEST_CASE("codec refuses JSON nested deeper than its limit without recursing int
   CHECK_THROWS_WITH(mp::decode<nlohmann::json>(nested_msgpack_message(20000)), Catch::Contains("deeper than 1000"));
   CHECK_THROWS_AS(mp::decode<nlohmann::json>(nested_msgpack_message(1'000'000)), mp::ValueError);
   CHECK_THROWS_AS(mp::decode<nlohmann::json>(nested_msgpack_message(mp::kMaxJsonDepth + 1)), mp::ValueError);
-  CHECK(mp::decode<nlohmann::json>(nested_msgpack_message(mp::kMaxJsonDepth)) == nested_array(mp::kMaxJsonDepth));
+  CHECK(mp::decode<nlohmann::json>(nested_msgpack_message(mp::kMaxJsonDepth)) == test::nested_json_array(mp::kMaxJsonDepth));
   // The sender refuses what the receiver would, and says so.
-  CHECK(mp::decode<nlohmann::json>(mp::encode(nested_array(mp::kMaxJsonDepth))) == nested_array(mp::kMaxJsonDepth));
-  CHECK_THROWS_WITH(mp::encode(nested_array(mp::kMaxJsonDepth + 1)), Catch::Contains("deeper than 1000"));
+  CHECK(mp::decode<nlohmann::json>(mp::encode(test::nested_json_array(mp::kMaxJsonDepth))) == test::nested_json_array(mp::kMaxJsonDepth));
+  CHECK_THROWS_WITH(mp::encode(test::nested_json_array(mp::kMaxJsonDepth + 1)), Catch::Contains("deeper than 1000"));
 }
 
 TEST_CASE("codec turns every JSON reader failure into ValueError", "[core][codec]") {

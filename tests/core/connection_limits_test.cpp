@@ -16,6 +16,7 @@
 #include "mp/errors.hpp"
 #include "mp/process.hpp"
 #include "mp/unique_fd.hpp"
+#include "support/hostile_input.hpp"
 
 namespace {
 
@@ -41,19 +42,6 @@ std::string long_header(std::uint64_t len) {
   return std::string("\xff\xff\xff\xff", 4) + std::string(reinterpret_cast<const char*>(&len), 8);
 }
 
-// errno of the OSError that f throws; 0 when it throws something else or nothing.
-template <typename F>
-int os_error_of(F&& f) {
-  try {
-    f();
-  } catch (const mp::OSError& e) {
-    return e.err();
-  } catch (...) {
-    return 0;
-  }
-  return 0;
-}
-
 long max_rss_kib() {
   rusage u{};
   ::getrusage(RUSAGE_SELF, &u);
@@ -71,20 +59,20 @@ TEST_CASE("a header over the limit is refused before any allocation and the end 
     // Before: 1 GiB allocated, then recv waited for ever for the payload.
     auto p = forged_pipe(sharing);
     write_bytes(p.raw_writer, std::string("\x00\x00\x00\x40", 4));
-    CHECK(os_error_of([&] { p.reader.recv_bytes(); }) == EMSGSIZE);
+    CHECK(test::os_error_of([&] { p.reader.recv_bytes(); }) == EMSGSIZE);
   }
   SECTION("2^40 in a long header (row 3)") {
     // Before: std::bad_alloc escaped recv_bytes.
     auto p = forged_pipe(sharing);
     write_bytes(p.raw_writer, long_header(std::uint64_t{1} << 40));
-    CHECK(os_error_of([&] { p.reader.recv_bytes(); }) == EMSGSIZE);
+    CHECK(test::os_error_of([&] { p.reader.recv_bytes(); }) == EMSGSIZE);
   }
   SECTION("2^64 - 8 in a long header (row 4)") {
     // Before, on a shared end: header + len wrapped, std::length_error
     // escaped, and every later recv failed on the same header.
     auto p = forged_pipe(sharing);
     write_bytes(p.raw_writer, long_header(~std::uint64_t{0} - 7));
-    CHECK(os_error_of([&] { p.reader.recv_bytes(); }) == EMSGSIZE);
+    CHECK(test::os_error_of([&] { p.reader.recv_bytes(); }) == EMSGSIZE);
   }
   SECTION("then the end is closed, and every later call says why") {
     auto p = forged_pipe(sharing);
@@ -109,7 +97,7 @@ TEST_CASE("the limit is set per Connection", "[core][pipe][limits]") {
   writer.send_bytes(std::string(100, 'a'));
   writer.send_bytes(std::string(101, 'b'));
   CHECK(reader.recv_bytes() == std::string(100, 'a'));
-  CHECK(os_error_of([&] { reader.recv_bytes(); }) == EMSGSIZE);
+  CHECK(test::os_error_of([&] { reader.recv_bytes(); }) == EMSGSIZE);
   CHECK(reader.closed());
 }
 
@@ -129,7 +117,7 @@ TEST_CASE("on a shared end a refused message stays for a reader with a larger li
   });
   child.start();
   reader.set_max_message(1000);
-  CHECK(os_error_of([&] { reader.recv_bytes(); }) == EMSGSIZE);  // closes only the parent's copy
+  CHECK(test::os_error_of([&] { reader.recv_bytes(); }) == EMSGSIZE);  // closes only the parent's copy
   mp::write_all(go_w.get(), "g", 1);
   REQUIRE(child.join(60.0));
   CHECK(child.exitcode() == 0);

@@ -18,6 +18,7 @@
 #include "mp/errors.hpp"
 #include "mp/process.hpp"
 #include "mp/unique_fd.hpp"
+#include "support/hostile_input.hpp"
 
 namespace {
 
@@ -41,19 +42,7 @@ std::size_t mixed_size(std::uint32_t index) {
   }
 }
 
-template <typename F>
-int os_error_of(F&& f) {
-  try {
-    f();
-  } catch (const mp::OSError& e) {
-    return e.err();
-  } catch (...) {
-    return -1;
-  }
-  return 0;
-}
-
-int finish(mp::Process& p) {
+int join_or_kill(mp::Process& p) {
   if (!p.join(60.0)) {
     p.kill();
     p.join();
@@ -100,7 +89,7 @@ TEST_CASE("several processes sending mixed sizes on one end never splice their m
   }
   CHECK(bad == 0);
   CHECK(whole == static_cast<int>(writers * each));
-  for (auto& c : children) CHECK(finish(c) == 0);
+  for (auto& c : children) CHECK(join_or_kill(c) == 0);
 }
 
 TEST_CASE("a reader killed in the middle of a message leaves the end out of step and every recv says so",
@@ -121,13 +110,13 @@ TEST_CASE("a reader killed in the middle of a message leaves the end out of step
   first += std::string(300000, 'a');
   mp::write_all(writer.fileno(), first.data(), first.size());
   child.kill();
-  CHECK(finish(child) == -SIGKILL);
+  CHECK(join_or_kill(child) == -SIGKILL);
   writer.send_bytes("next");  // small: the pipe has room for it
   // Before the fix: the rest of the dead reader's message was taken for a
   // length header, and recv waited or returned garbage.
   const std::string pid = std::to_string(child.pid());
   CHECK_THROWS_WITH(reader.recv_bytes(), Catch::Contains("out of step") && Catch::Contains("process " + pid));
-  CHECK(os_error_of([&] { reader.recv_bytes(); }) == EBADMSG);  // and on every later recv
+  CHECK(test::os_error_of([&] { reader.recv_bytes(); }) == EBADMSG);  // and on every later recv
   CHECK(reader.poll());  // recv would not wait: it raises at once
 }
 
@@ -145,7 +134,7 @@ TEST_CASE("a reader killed while it waits for a message loses nothing", "[core][
   char c;
   REQUIRE(mp::read_exact(ready_r.get(), &c, 1));
   child.kill();
-  CHECK(finish(child) == -SIGKILL);
+  CHECK(join_or_kill(child) == -SIGKILL);
   writer.send_bytes("first");
   writer.send_bytes(std::string(30000, 'b'));
   CHECK(reader.recv_bytes() == "first");
@@ -164,10 +153,10 @@ TEST_CASE("a writer killed in the middle of a message leaves the end out of step
   pollfd p{reader.fileno(), POLLIN, 0};
   REQUIRE(::poll(&p, 1, 30000) == 1);  // its first bytes are in the pipe: it is writing
   child.kill();
-  CHECK(finish(child) == -SIGKILL);
+  CHECK(join_or_kill(child) == -SIGKILL);
   const std::string pid = std::to_string(child.pid());
   CHECK_THROWS_WITH(writer.send_bytes("x"), Catch::Contains("out of step") && Catch::Contains("process " + pid));
-  CHECK(os_error_of([&] { writer.send_bytes("y"); }) == EBADMSG);
+  CHECK(test::os_error_of([&] { writer.send_bytes("y"); }) == EBADMSG);
 }
 
 TEST_CASE("fileno() does not show messages already in the shared buffer but poll() does", "[core][pipe][shared]") {
