@@ -169,6 +169,11 @@ std::string lost_text(const detail::EndState& st) {
 
 }  // namespace
 
+BufferTooShort::BufferTooShort(std::string message)
+    : ProcessError("recv_bytes_into: a message of " + std::to_string(message.size()) +
+                   " bytes does not fit in the buffer (it is in message())"),
+      message_(std::move(message)) {}
+
 Connection::Connection(UniqueFd fd, bool readable, bool writable, Kind kind, Sharing sharing)
     : fd_(std::move(fd)), readable_(readable), writable_(writable), kind_(kind) {
   if (sharing == Sharing::Shared) {
@@ -293,15 +298,50 @@ void Connection::send_bytes(std::string_view bytes) {
   write_iov(header, header_len, bytes.data(), bytes.size());
 }
 
-std::string Connection::recv_bytes() {
-  check_readable();
-  return shared_.data() ? recv_buffered() : recv_exact();
+void Connection::send_bytes(std::string_view buffer, std::int64_t offset, std::optional<std::int64_t> size) {
+  check_writable();
+  const auto n = static_cast<std::int64_t>(buffer.size());
+  if (offset < 0) throw ValueError("offset is negative");
+  if (n < offset) throw ValueError("buffer length < offset");
+  if (!size) {
+    size = n - offset;
+  } else if (*size < 0) {
+    throw ValueError("size is negative");
+  } else if (*size > n - offset) {  // offset + size > n, without overflow
+    throw ValueError("buffer length < offset + size");
+  }
+  send_bytes(buffer.substr(static_cast<std::size_t>(offset), static_cast<std::size_t>(*size)));
 }
 
-void Connection::check_length(std::uint64_t len) {
-  if (len <= max_message_) return;
-  fail("recv: a message of " + std::to_string(len) + " bytes is over this connection's limit of " +
-           std::to_string(max_message_) + " bytes (set_max_message); the connection is closed",
+std::string Connection::recv_bytes() { return recv_with_limit(max_message_); }
+
+std::string Connection::recv_bytes(std::int64_t maxlength) {
+  if (maxlength < 0) throw ValueError("negative maxlength");
+  return recv_with_limit(std::min(max_message_, static_cast<std::size_t>(maxlength)));
+}
+
+std::size_t Connection::recv_bytes_into(std::span<char> buffer, std::int64_t offset) {
+  check_readable();
+  if (offset < 0) throw ValueError("negative offset");
+  if (static_cast<std::uint64_t>(offset) > buffer.size()) throw ValueError("offset too large");
+  std::string message = recv_bytes();
+  const std::size_t room = buffer.size() - static_cast<std::size_t>(offset);
+  if (message.size() > room) throw BufferTooShort(std::move(message));
+  if (!message.empty()) std::memcpy(buffer.data() + offset, message.data(), message.size());
+  return message.size();
+}
+
+std::string Connection::recv_with_limit(std::size_t limit) {
+  check_readable();
+  return shared_.data() ? recv_buffered(limit) : recv_exact(limit);
+}
+
+void Connection::check_length(std::uint64_t len, std::size_t limit) {
+  if (len <= limit) return;
+  fail("recv: a message of " + std::to_string(len) + " bytes is over " +
+           (limit == max_message_ ? "this connection's limit of " + std::to_string(limit) + " bytes (set_max_message)"
+                                  : "maxlength " + std::to_string(limit)) +
+           "; the connection is closed",
        EMSGSIZE);
 }
 
@@ -324,7 +364,7 @@ void Connection::read_body(std::string& message, std::uint64_t len) {
   }
 }
 
-std::string Connection::recv_exact() {
+std::string Connection::recv_exact(std::size_t limit) {
   // Exactly one message: the length, then exactly that many bytes. A
   // private read-ahead would save a system call but could keep a message
   // that another process reading this end was meant to get.
@@ -334,13 +374,13 @@ std::string Connection::recv_exact() {
   std::uint64_t len = short_len;
   if (short_len == kLongMarker && !read_exact(fd_.get(), &len, sizeof len))
     throw EOFError("recv: connection closed in the middle of a message");
-  check_length(len);
+  check_length(len, limit);
   std::string message;
   read_body(message, len);
   return message;
 }
 
-std::string Connection::recv_buffered() {
+std::string Connection::recv_buffered(std::size_t limit) {
   detail::EndState& st = *end_state(shared_);
   EndLock lock(&st.read);
   if (pid_t dead = st.reading.load(std::memory_order_acquire)) {
@@ -401,7 +441,7 @@ std::string Connection::recv_buffered() {
   }
   // Refused before anything is taken: the message stays where it is, and a
   // process with a larger limit could still read it.
-  check_length(len);
+  check_length(len, limit);
   if (len <= e - b - header || len <= st.capacity / 2 - header) {
     if (!have(header + len)) throw EOFError("recv: connection closed in the middle of a message");
     std::string message(buf + b + header, len);
@@ -420,12 +460,16 @@ std::string Connection::recv_buffered() {
   return message;
 }
 
+bool Connection::has_buffered() const noexcept {
+  const detail::EndState* st = end_state(shared_);
+  // Buffered bytes: a message (or its head) is here; or recv will raise at once.
+  return st && (st->begin.load(std::memory_order_relaxed) != st->end.load(std::memory_order_relaxed) ||
+                st->lost_by.load(std::memory_order_relaxed) != 0);
+}
+
 bool Connection::poll(Timeout timeout) {
   check_readable();
-  if (const detail::EndState* st = end_state(shared_);
-      st && (st->begin.load(std::memory_order_relaxed) != st->end.load(std::memory_order_relaxed) ||
-             st->lost_by.load(std::memory_order_relaxed) != 0))
-    return true;  // buffered bytes: a message (or its head) is here; or recv will raise at once
+  if (has_buffered()) return true;
   Deadline deadline(timeout);
   for (;;) {
     pollfd p{fd_.get(), POLLIN, 0};
@@ -438,6 +482,34 @@ bool Connection::poll(Timeout timeout) {
     if (p.revents & POLLNVAL) throw OSError("poll: connection fd is not open", EBADF);
     return true;  // POLLIN: data; POLLHUP/POLLERR: recv() will report EOF or the error
   }
+}
+
+std::vector<Waitable> wait(const std::vector<Waitable>& objects, Timeout timeout) {
+  std::vector<pollfd> fds;
+  fds.reserve(objects.size());
+  bool buffered = false;  // some Connection is ready without the kernel's word
+  for (const Waitable& object : objects) {
+    if (const auto* conn = std::get_if<Connection*>(&object)) {
+      (*conn)->check_readable();
+      buffered = buffered || (*conn)->has_buffered();
+      fds.push_back({(*conn)->fd_.get(), POLLIN, 0});
+    } else {
+      fds.push_back({std::get<int>(object), POLLIN, 0});
+    }
+  }
+  Deadline deadline(buffered ? Timeout(0.0) : timeout);
+  for (;;) {
+    const int r = ::poll(fds.data(), fds.size(), deadline.poll_ms());
+    if (r >= 0) break;
+    if (errno != EINTR) throw_os_error("wait: poll");
+  }
+  std::vector<Waitable> ready;
+  for (std::size_t i = 0; i < objects.size(); ++i) {
+    if (fds[i].revents & POLLNVAL) throw OSError("wait: fd " + std::to_string(fds[i].fd) + " is not open", EBADF);
+    const auto* conn = std::get_if<Connection*>(&objects[i]);
+    if (fds[i].revents != 0 || (conn && (*conn)->has_buffered())) ready.push_back(objects[i]);
+  }
+  return ready;
 }
 
 std::pair<Connection, Connection> Pipe(bool duplex) {

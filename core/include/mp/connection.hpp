@@ -48,9 +48,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
+#include <vector>
 
 #include "mp/codec.hpp"
 #include "mp/deadline.hpp"
@@ -58,6 +62,22 @@
 #include "mp/unique_fd.hpp"
 
 namespace mp {
+
+// Python's BufferTooShort: recv_bytes_into() got a message longer than the
+// room left in the caller's buffer. The message is not lost: message() has it.
+class BufferTooShort : public ProcessError {
+ public:
+  explicit BufferTooShort(std::string message);
+  const std::string& message() const noexcept { return message_; }
+
+ private:
+  std::string message_;
+};
+
+class Connection;
+// What mp::wait() watches: a Connection, or an fd that becomes readable
+// when something happens (Process::sentinel(), a socket, a pipe).
+using Waitable = std::variant<Connection*, int>;
 
 class Connection {
  public:
@@ -82,11 +102,24 @@ class Connection {
   // Sends one whole message: one write system call when the kernel takes it
   // all. Throws OSError when closed, read-only, or the reader is gone.
   void send_bytes(std::string_view bytes);
+  // Python's send_bytes(buffer, offset, size): the `size` bytes of `buffer`
+  // from `offset` (to its end when size is nullopt). ValueError, as in
+  // Python: "offset is negative", "buffer length < offset", "size is
+  // negative", "buffer length < offset + size".
+  void send_bytes(std::string_view buffer, std::int64_t offset, std::optional<std::int64_t> size = std::nullopt);
   // Receives one whole message. Throws EOFError
   // when every writer is closed and no message is left, OSError when closed
   // or write-only, or (EMSGSIZE) when the message is longer than
   // max_message(), after which the end is closed.
   std::string recv_bytes();
+  // Python's recv_bytes(maxlength): as recv_bytes() with the limit lowered
+  // to `maxlength` for this call. ValueError("negative maxlength").
+  std::string recv_bytes(std::int64_t maxlength);
+  // Python's recv_bytes_into(buffer, offset): one whole message, written
+  // into `buffer` from `offset`; returns its length. ValueError "negative
+  // offset" or "offset too large" (past the end) before anything is read;
+  // BufferTooShort, holding the message, when it does not fit.
+  std::size_t recv_bytes_into(std::span<char> buffer, std::int64_t offset = 0);
 
   // The largest message recv_bytes() accepts on this Connection, in this
   // process. At most 2^62 bytes.
@@ -119,14 +152,19 @@ class Connection {
   bool writable() const noexcept { return writable_; }
 
  private:
+  friend std::vector<Waitable> wait(const std::vector<Waitable>& objects, Timeout timeout);
+  // A message (or its head), or a reason to raise, already waits in the
+  // shared read buffer, where the fd cannot show it.
+  bool has_buffered() const noexcept;
   void check_open() const;
   void check_readable() const;
   void check_writable() const;
   void write_iov(const void* head, std::size_t head_len, const void* body, std::size_t body_len);
-  std::string recv_exact();
-  std::string recv_buffered();
+  std::string recv_with_limit(std::size_t limit);
+  std::string recv_exact(std::size_t limit);
+  std::string recv_buffered(std::size_t limit);
   // Throws unless a message of `len` bytes may be received (then closes the end).
-  void check_length(std::uint64_t len);
+  void check_length(std::uint64_t len, std::size_t limit);
   // Reads the rest of a message of `len` bytes, `message` holding its first
   // bytes already: the buffer grows as bytes arrive, never ahead of them.
   void read_body(std::string& message, std::uint64_t len);
@@ -146,6 +184,16 @@ class Connection {
   // Single, whose recv reads exactly one message from the fd.
   SharedMapping shared_;
 };
+
+// Python's multiprocessing.connection.wait(object_list, timeout): waits
+// until at least one object is ready or the timeout runs out (nullopt:
+// forever) and returns the ready ones, in the order given (an empty list on
+// timeout). A Connection is ready when recv() would not wait: a message, EOF,
+// or an error; a message already fetched into a Pipe end's shared buffer
+// counts, though its fd shows nothing. An fd is ready when it is readable or
+// hung up (a Process's sentinel once the process has ended). Throws OSError
+// for a closed Connection or an fd that is not open.
+std::vector<Waitable> wait(const std::vector<Waitable>& objects, Timeout timeout = std::nullopt);
 
 // Python's Pipe(duplex=True) -> (conn1, conn2). With duplex=false, conn1 can
 // only recv and conn2 can only send.
