@@ -61,9 +61,9 @@ Summary run_lifecycle(const LifecycleOptions& o, Context& ctx) {
   // task-1: a normal exit.
   mp::Process normal(
       [&] {
-        ctx.emit("lifecycle.working", {{"work", ctx.scaled(o.work)}});
+        ctx.emit("lifecycle.working", {{"work", ctx.scaled(o.work)}, {"span_begin", "lifecycle.working"}});
         ctx.sleep(o.work);
-        ctx.emit("lifecycle.returning");
+        ctx.emit("lifecycle.returning", {{"span_end", "lifecycle.working"}});
       },
       o.name);
   const pid_t pid_before = normal.pid();
@@ -94,7 +94,7 @@ Summary run_lifecycle(const LifecycleOptions& o, Context& ctx) {
       [&] {
         ready_reader.close();
         stop_writer.close();  // our copy of the write end, or EOF could never come
-        ctx.emit("lifecycle.busy");
+        ctx.emit("lifecycle.busy", {{"span_begin", "lifecycle.busy"}});  // ended by terminate(): drawn cut
         ready_writer.send(std::tuple<std::string, int>{mp::current_process().name, ::getpid()});
         stop_reader.poll(std::nullopt);  // never returns before terminate(): main keeps stop_writer open
       },

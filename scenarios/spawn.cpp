@@ -67,10 +67,10 @@ void child_body(const Context& ctx, ChildRecord& record, const char* running_kin
   record.pid = ::getpid();
   const std::string& name = mp::current_process().name;
   std::strncpy(record.name, name.c_str(), sizeof record.name - 1);
-  ctx.emit(running_kind, {{"work", ctx.scaled(work)}});
+  ctx.emit(running_kind, {{"work", ctx.scaled(work)}, {"span_begin", "spawn.working"}});
   ctx.sleep(work);
   record.finished = mp::monotonic_seconds();
-  ctx.emit("spawn.child_done", {{"work", ctx.scaled(work)}});
+  ctx.emit("spawn.child_done", {{"work", ctx.scaled(work)}, {"span_end", "spawn.working"}});
 }
 
 // Way 2, Python's `class MyProcess(Process)` with `def run(self)`: the
