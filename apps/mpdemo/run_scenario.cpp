@@ -21,8 +21,13 @@
 namespace mpdemo {
 namespace {
 
+// dead_holder 0: the holder died in the instant its pid was not recorded
+// (see robust_mutex.cpp); the death is still reported, without a pid.
 void report_owner_death(const char* kind, pid_t dead_holder) {
-  mp::events::emit("core.owner_died", {{"lock", kind}, {"dead", dead_holder}});
+  if (dead_holder == 0)
+    mp::events::emit("core.owner_died_unknown", {{"lock", kind}});
+  else
+    mp::events::emit("core.owner_died", {{"lock", kind}, {"dead", dead_holder}});
 }
 
 double wall_seconds() {

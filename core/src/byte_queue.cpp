@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstring>
+#include <exception>
 #include <new>
 
 #include "mp/detail/robust_mutex.hpp"
@@ -49,6 +50,14 @@ struct alignas(64) QueueControl {
   bool writer_record_taken = false;                // a consumer has started on that record
   bool stream_lost = false;                        // its producer died while a consumer read it
   std::uint64_t lost_end = 0;                      // then: where its bytes end (later records follow)
+  // A put's promise, written under the mutex before its commit (the tail
+  // store of a small item, the writer_pid store of a streamed one): once
+  // committed, unfinished becomes promise_unfinished. A producer killed
+  // between its commit and that store leaves the promise for the next holder
+  // of the mutex to keep (keep_put_promise), so join() never returns early.
+  std::uint64_t promise_tail = 0;        // tail after the commit of a small item; 0: a streamed one
+  std::uint64_t promise_unfinished = 0;  // unfinished with the item counted
+  bool promise_open = false;             // the fields above belong to a put in progress
 
   // Written by consumers; the same rule for reader_pid and reader_role.
   alignas(64) std::atomic<std::uint64_t> takes{0};  // items ever taken, or dropped
@@ -153,6 +162,21 @@ void ring_read(const char* ring, std::uint64_t capacity, std::uint64_t pos, char
 pid_t my_pid() { return ::getpid(); }
 
 
+// Keeps the stores of a put in program order, so that a producer killed
+// between two of them leaves them in that order (a SIGKILL stops it at an
+// instruction; the CPU's own order is already that of one thread).
+inline void in_order() noexcept { std::atomic_signal_fence(std::memory_order_seq_cst); }
+
+// After a process died holding the mutex: a put it had committed gets its
+// unfinished task counted (see promise_tail). Mutex held.
+void keep_put_promise(QueueControl& c) {
+  if (!c.promise_open) return;
+  const bool committed = c.promise_tail != 0 ? c.tail.load(std::memory_order_relaxed) == c.promise_tail
+                                             : c.writer_pid != 0;
+  if (committed) c.unfinished = c.promise_unfinished;
+  c.promise_open = false;
+}
+
 // After a process died holding the mutex: puts and takes may miss the last
 // change it made (head or tail commit first, the counters follow), so the
 // items are counted again from the ring. Mutex held.
@@ -205,8 +229,12 @@ class Held {
   void acquire() {
     const LockResult r = lock(c_.mutex, true, std::nullopt, kKind);
     locked_ = true;
-    if (r.dead_holder != 0) recount(c_);
+    if (r.owner_died) {
+      keep_put_promise(c_);
+      recount(c_);
+    }
   }
+  bool locked() const noexcept { return locked_; }
   void release() {
     locked_ = false;
     unlock(c_.mutex, kKind);
@@ -315,13 +343,20 @@ void recover_dead_reader(QueueControl& c, Held& held) {
   c.reader_left = 0;
 }
 
-// Waits for a streamer's role to be free (recovering it if its holder
-// died) and lets it go again. Called without the mutex. False on timeout.
-bool wait_for_role(QueueControl& c, RobustMutex& role, bool block, const Deadline& deadline,
-                   void (*recover)(QueueControl&, Held&)) {
+// A role's pid field (writer_pid, reader_pid) is set and cleared only by the
+// role's holder, under the mutex, and cleared before the role is let go. So
+// whoever holds a role and still finds the field set knows its stream was
+// abandoned: by a death (the role came with EOWNERDEAD) or by an exception
+// that left before clearing it. Either way the recover function cleans up;
+// it does nothing when the field is clear.
+using Recover = void (*)(QueueControl&, Held&);
+
+// Waits for a streamer's role to be free (recovering an abandoned stream)
+// and lets it go again. Called without the mutex. False on timeout.
+bool wait_for_role(QueueControl& c, RobustMutex& role, bool block, const Deadline& deadline, Recover recover) {
   LockResult r = lock(role, block, deadline.remaining(), kKind);
   if (!r.acquired) return false;
-  if (r.dead_holder != 0) {
+  {
     Held held(c);
     recover(c, held);
   }
@@ -330,14 +365,46 @@ bool wait_for_role(QueueControl& c, RobustMutex& role, bool block, const Deadlin
 }
 
 // While streaming, the partner on the other side may have died: a try-lock
-// of its role tells (EOWNERDEAD) and recovers. Mutex held; a try-lock cannot
-// deadlock, whatever the lock order.
-void check_partner(QueueControl& c, RobustMutex& role, Held& held, void (*recover)(QueueControl&, Held&)) {
+// of its role tells (EOWNERDEAD, or free with its pid still set) and
+// recovers. Mutex held; a try-lock cannot deadlock, whatever the lock order.
+void check_partner(QueueControl& c, RobustMutex& role, Held& held, Recover recover) {
   LockResult r = lock(role, false, std::nullopt, kKind);
   if (!r.acquired) return;
-  if (r.dead_holder != 0) recover(c, held);
+  recover(c, held);
   unlock(role, kKind);
 }
+
+// Cleans up this process's own stream when an exception leaves put() or
+// get() in the middle of it (bad_alloc for a huge item, a failed system
+// call), as if the process had died: the partner is told (a consumer gets
+// "item lost"; a producer's further bytes are skipped) and the pid field is
+// cleared before the role is let go. Declared after the Role and the Held it
+// works with, so it runs before either is released.
+class AbandonOnThrow {
+ public:
+  // `owns_role`: true once this process holds the role whose stream it is.
+  AbandonOnThrow(QueueControl& c, Held& held, Recover recover, const bool& owns_role) noexcept
+      : c_(c), held_(held), recover_(recover), owns_role_(owns_role), exceptions_(std::uncaught_exceptions()) {}
+  AbandonOnThrow(const AbandonOnThrow&) = delete;
+  AbandonOnThrow& operator=(const AbandonOnThrow&) = delete;
+  ~AbandonOnThrow() {
+    if (!owns_role_ || std::uncaught_exceptions() == exceptions_) return;
+    try {
+      if (!held_.locked()) held_.acquire();
+      recover_(c_, held_);
+    } catch (...) {
+      // Left as it is, the next holder of the role finds the pid set and
+      // recovers (see Recover above).
+    }
+  }
+
+ private:
+  QueueControl& c_;
+  Held& held_;
+  Recover recover_;
+  const bool& owns_role_;
+  int exceptions_;
+};
 
 // How long a streamer sleeps before checking whether its partner died.
 constexpr double kPartnerCheckSeconds = 0.1;
@@ -356,11 +423,8 @@ class Role {
       }
     }
   }
-  // Returns the pid of a dead previous holder (0 if none) through `dead`.
-  bool acquire(bool block, const Deadline& deadline, pid_t& dead) {
-    LockResult r = lock(m_, block, deadline.remaining(), kKind);
-    held_ = r.acquired;
-    dead = r.dead_holder;
+  bool acquire(bool block, const Deadline& deadline) {
+    held_ = lock(m_, block, deadline.remaining(), kKind).acquired;
     return held_;
   }
 
@@ -402,11 +466,18 @@ bool ByteQueue::put(std::string_view item, bool block, Timeout timeout) {
       const std::uint64_t used = tail - c.head.load(std::memory_order_relaxed);
       const bool slot = c.maxsize == 0 || c.count() < c.maxsize;
       if (slot && c.capacity - used >= record) {
+        c.promise_tail = tail + record;
+        c.promise_unfinished = c.unfinished + 1;
+        in_order();
+        c.promise_open = true;
         ring_write(r, c.capacity, tail, reinterpret_cast<const char*>(&len), kHeader);
         ring_write(r, c.capacity, tail + kHeader, item.data(), len);
+        in_order();
         c.tail.store(tail + record, std::memory_order_relaxed);  // the commit: one store
         bump(c.puts, +1);
-        ++c.unfinished;
+        c.unfinished = c.promise_unfinished;
+        in_order();
+        c.promise_open = false;
         held.wake(c.getters);
         return true;
       }
@@ -417,10 +488,11 @@ bool ByteQueue::put(std::string_view item, bool block, Timeout timeout) {
 
   // Bigger than the whole ring: stream it through in chunks.
   Role role(c.writer_role);
-  pid_t dead = 0;
-  if (!role.acquire(block, deadline, dead)) return false;
+  if (!role.acquire(block, deadline)) return false;
   Held held(c);
-  if (dead != 0) recover_dead_writer(c, held);
+  recover_dead_writer(c, held);  // a stream left by a dead (or throwing) producer
+  const bool role_held = true;
+  AbandonOnThrow abandon(c, held, recover_dead_writer, role_held);
   bool spun = false;
   for (;;) {  // wait for an item slot and room for at least the length
     const std::uint64_t used = c.tail.load(std::memory_order_relaxed) - c.head.load(std::memory_order_relaxed);
@@ -429,13 +501,21 @@ bool ByteQueue::put(std::string_view item, bool block, Timeout timeout) {
     if (!block || deadline.expired()) return false;
     wait_for_change(held, c.putters, c.head, deadline, spun);
   }
-  bump(c.puts, +1);
-  ++c.unfinished;
-  c.writer_pid = my_pid();
   c.writer_start = c.tail.load(std::memory_order_relaxed);
   c.writer_left = record;
   c.writer_record_taken = false;
-  c.stream_lost = false;
+  c.promise_tail = 0;
+  c.promise_unfinished = c.unfinished + 1;
+  in_order();
+  c.promise_open = true;
+  bump(c.puts, +1);  // (a death before the commit is mended by recount)
+  in_order();
+  c.writer_pid = my_pid();  // the commit: from here a death is recovered as a stream
+  c.unfinished = c.promise_unfinished;
+  in_order();
+  c.promise_open = false;
+  // stream_lost is not ours to clear: it belongs to the consumer still
+  // reading the dead producer's record, which ends at lost_end (ours follows).
 
   std::uint64_t sent = 0;  // bytes of (length, payload) written so far
   while (sent < record) {
@@ -477,6 +557,7 @@ bool ByteQueue::get(std::string& out, bool block, Timeout timeout) {
   Role role(c.reader_role);
 
   Held held(c);
+  AbandonOnThrow abandon(c, held, recover_dead_reader, streamed);
   bool spun = false;
   for (;;) {
     discard_available(c, held);
@@ -503,10 +584,9 @@ bool ByteQueue::get(std::string& out, bool block, Timeout timeout) {
       if (!streamed) {
         // Still streaming in: become its reader (role first, then mutex).
         held.release();
-        pid_t dead = 0;
-        if (!role.acquire(block, deadline, dead)) return false;
+        if (!role.acquire(block, deadline)) return false;
         held.acquire();
-        if (dead != 0) recover_dead_reader(c, held);
+        recover_dead_reader(c, held);  // a stream left by a dead (or throwing) consumer
         streamed = true;
         continue;  // look again: things moved while we waited
       }

@@ -11,8 +11,13 @@ double monotonic_seconds() noexcept {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
+double clamp_timeout(double seconds) noexcept {
+  if (!(seconds > 0)) return 0.0;  // NaN too
+  return seconds < kLongestTimeout ? seconds : kLongestTimeout;
+}
+
 Deadline::Deadline(Timeout timeout) noexcept {
-  if (timeout) at_ = monotonic_seconds() + (*timeout > 0 ? *timeout : 0.0);
+  if (timeout) at_ = monotonic_seconds() + clamp_timeout(*timeout);
 }
 
 bool Deadline::expired() const noexcept { return at_ && monotonic_seconds() >= *at_; }
@@ -31,7 +36,7 @@ int Deadline::poll_ms() const noexcept {
 }
 
 timespec Deadline::abs_timespec() const noexcept {
-  double at = at_ ? *at_ : monotonic_seconds() + 1e9;
+  double at = at_ ? *at_ : monotonic_seconds() + kLongestTimeout;
   timespec ts;
   ts.tv_sec = static_cast<time_t>(at);
   ts.tv_nsec = static_cast<long>((at - static_cast<double>(ts.tv_sec)) * 1e9);
@@ -41,7 +46,8 @@ timespec Deadline::abs_timespec() const noexcept {
 }
 
 void sleep_for(double seconds) noexcept {
-  if (!(seconds > 0)) return;
+  seconds = clamp_timeout(seconds);
+  if (seconds == 0) return;
   timespec ts;
   ::clock_gettime(CLOCK_MONOTONIC, &ts);
   double at = static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9 + seconds;

@@ -15,7 +15,10 @@ void report_owner_death(const char* kind, pid_t dead_holder) noexcept {
 
 bool Lock::acquire(bool block, Timeout timeout) {
   auto result = detail::lock(*state_, block, timeout, "Lock");
-  if (result.acquired) recovered_from_ = result.dead_holder;
+  if (result.acquired) {
+    recovered_ = result.owner_died;
+    recovered_from_ = result.dead_holder;
+  }
   return result.acquired;
 }
 

@@ -1,6 +1,7 @@
 #include "mp/process.hpp"
 
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio_ext.h>
@@ -27,6 +28,7 @@ namespace {
 // every static destructor and atexit handler that might still touch it.
 struct ProcessState {
   ProcessInfo self{"MainProcess", ::getpid(), false};
+  std::optional<ProcessInfo> parent;  // who started this process; none in the main process
   std::vector<int> identity;  // Python's _identity: (1,) for Process-1, (1, 2) below it
   // Python's _process_counter: every Process constructed here (and every
   // fork_raw) takes the next number, so three Processes built before any
@@ -34,14 +36,39 @@ struct ProcessState {
   // its own thread while the main thread may build others.
   std::atomic<int> children_created{0};
 
-  std::mutex children_mutex;                     // guards `children`
+  // Guards `children`. Held across every fork() of this process (see
+  // hold_registry_across_fork), so a child never inherits it locked nor the
+  // list half-changed, whichever thread forks.
+  std::mutex children_mutex;
   std::vector<std::pair<pid_t, bool>> children;  // unreaped: pid, daemon
-  bool exit_handler_installed = false;
 };
 
 ProcessState& state() {
+  // Made before main() by install_process_state below, so no thread ever
+  // runs this initialiser while another forks (a child inheriting a guard
+  // "in progress" would wait in __cxa_guard_acquire for ever).
   static ProcessState* s = new ProcessState;
   return *s;
+}
+
+void finish_remaining_children();
+
+// pthread_atfork handlers of the registry, for every fork of the process
+// (ours, a library's, a user's): the forking thread takes the mutex, so no
+// other thread holds it or is inside `children` at the moment of fork, and
+// both sides let it go afterwards.
+void lock_registry_before_fork() noexcept { state().children_mutex.lock(); }
+void unlock_registry_after_fork() noexcept { state().children_mutex.unlock(); }
+
+// Runs once, before main() and before any thread exists: creates the state,
+// installs the fork handlers and the exit handler. Nothing here is lazy
+// afterwards, so nothing can be half-made when a thread forks.
+[[gnu::constructor]] void install_process_state() {
+  state();
+  ::pthread_atfork(lock_registry_before_fork, unlock_registry_after_fork, unlock_registry_after_fork);
+  // What Python's atexit hook does; installed here rather than at the first
+  // start(), where two threads starting processes would race on a flag.
+  std::atexit(finish_remaining_children);
 }
 
 void register_child(pid_t pid, bool daemon) {
@@ -96,6 +123,7 @@ void become_child(const std::string& name, bool daemon, const std::vector<int>& 
   ::__fpurge(stdout);
   ::__fpurge(stderr);
   auto& s = state();
+  s.parent = s.self;
   s.identity = identity;
   s.children_created = 0;
   s.self = ProcessInfo{name, ::getpid(), daemon};
@@ -130,9 +158,65 @@ void report_reaped(pid_t child, int exitcode) {
 
 int open_pidfd(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
 
+// Every signal blocked in the forking thread from just before fork() until
+// the parent is back (the child unblocks in become_child, after resetting
+// the dispositions). Without it, a signal sent to a child that has just been
+// born (terminate() right after start()) ran the parent's handler in the
+// child before the reset, at a moment when glibc had not yet unlocked the
+// child's malloc arenas: a handler that allocated (Catch2's, a logger's)
+// hung the child for ever. Blocked, the signal waits, then takes its default
+// action.
+class SignalsBlockedAcrossFork {
+ public:
+  SignalsBlockedAcrossFork() noexcept {
+    sigset_t all;
+    sigfillset(&all);
+    ::pthread_sigmask(SIG_SETMASK, &all, &saved_);
+  }
+  ~SignalsBlockedAcrossFork() { restore(); }
+  SignalsBlockedAcrossFork(const SignalsBlockedAcrossFork&) = delete;
+  SignalsBlockedAcrossFork& operator=(const SignalsBlockedAcrossFork&) = delete;
+  void restore() noexcept {
+    if (restored_) return;
+    restored_ = true;
+    ::pthread_sigmask(SIG_SETMASK, &saved_, nullptr);
+  }
+  // The child keeps everything blocked until become_child has reset it.
+  void forget_in_child() noexcept { restored_ = true; }
+
+ private:
+  sigset_t saved_;
+  bool restored_ = false;
+};
+
 }  // namespace
 
 const ProcessInfo& current_process() noexcept { return state().self; }
+
+std::optional<ParentProcess> parent_process() {
+  const auto& parent = state().parent;
+  if (!parent) return std::nullopt;
+  return ParentProcess(*parent);
+}
+
+bool ParentProcess::is_alive() const { return ::getppid() == info_.pid; }
+
+bool ParentProcess::join(Timeout timeout) const {
+  Deadline deadline(timeout);
+  // A pidfd opened while getppid() still names the parent refers to the
+  // parent (its pid cannot be reused while it is our parent).
+  UniqueFd pidfd(open_pidfd(info_.pid));
+  for (;;) {
+    if (!is_alive()) return true;
+    if (deadline.expired()) return false;
+    if (pidfd) {
+      pollfd p{pidfd.get(), POLLIN, 0};
+      if (::poll(&p, 1, deadline.poll_ms()) < 0 && errno != EINTR) throw_os_error("poll(parent pidfd)");
+    } else {
+      sleep_for(std::min(0.001, deadline.remaining().value_or(0.001)));
+    }
+  }
+}
 
 pid_t fork_raw(const std::string& name) {
   auto& s = state();
@@ -140,9 +224,13 @@ pid_t fork_raw(const std::string& name) {
   const std::vector<int> identity = next_child_identity();
   std::fflush(nullptr);
   run_before_fork();
+  SignalsBlockedAcrossFork blocked;
   pid_t pid = ::fork();
   if (pid < 0) throw_os_error("fork");
-  if (pid == 0) become_child(name, false, identity);
+  if (pid == 0) {
+    blocked.forget_in_child();
+    become_child(name, false, identity);
+  }
   return pid;
 }
 
@@ -188,7 +276,8 @@ Process::Process(Process&& other) noexcept
       parent_pid_(other.parent_pid_),
       pidfd_(std::move(other.pidfd_)),
       exitcode_(other.exitcode_),
-      reaped_(other.reaped_) {}
+      reaped_(other.reaped_),
+      closed_(other.closed_) {}
 
 Process& Process::operator=(Process&& other) noexcept {
   if (this != &other) {
@@ -203,6 +292,7 @@ Process& Process::operator=(Process&& other) noexcept {
     pidfd_ = std::move(other.pidfd_);
     exitcode_ = other.exitcode_;
     reaped_ = other.reaped_;
+    closed_ = other.closed_;
   }
   return *this;
 }
@@ -232,27 +322,47 @@ void Process::run() {
   if (target_) target_();
 }
 
+void Process::check_not_closed() const {
+  if (closed_) throw ValueError("process object '" + name_ + "' is closed");
+}
+
+void Process::close() {
+  if (started_ && !reaped_ && parent_pid_ == ::getpid() && !poll_exit())
+    throw ValueError("cannot close process '" + name_ + "' while it is still running: join() or terminate() it first");
+  pidfd_.reset();
+  closed_ = true;
+}
+
+pid_t Process::pid() const {
+  check_not_closed();
+  return pid_;
+}
+
+int Process::sentinel() const {
+  check_not_closed();
+  if (!started_) throw ValueError("process '" + name_ + "' not started: it has no sentinel yet");
+  return pidfd_.get();
+}
+
 void Process::start() {
+  check_not_closed();
   if (started_) throw ProcessError("cannot start process '" + name_ + "' twice");
   auto& s = state();
   if (s.self.daemon)
     throw ProcessError("daemon process '" + s.self.name +
                        "' may not start children: a daemon is killed when its parent ends, which would orphan them");
-  if (!s.exit_handler_installed) {
-    std::atexit(finish_remaining_children);
-    s.exit_handler_installed = true;
-  }
-
   // Anything buffered now would otherwise be written twice, once by each side.
   std::fflush(nullptr);
   run_before_fork();
 
+  SignalsBlockedAcrossFork blocked;
   pid_t pid = ::fork();
   switch (pid) {
     case -1:
       throw_os_error("fork");
 
     case 0: {  // child: run the target, never return to the caller
+      blocked.forget_in_child();
       become_child(name_, daemon_, identity_);
       int code = 0;
       try {
@@ -275,6 +385,7 @@ void Process::start() {
     }
 
     default:  // parent
+      blocked.restore();
       started_ = true;
       pid_ = pid;
       parent_pid_ = ::getpid();
@@ -298,8 +409,7 @@ bool Process::poll_exit() {
     exitcode_ = exitcode_from_status(status);
     report_reaped(pid_, *exitcode_);
   }
-  reaped_ = true;
-  pidfd_.reset();
+  reaped_ = true;  // the pidfd stays open: it is the sentinel until close()
   forget_child(pid_);
   return true;
 }
@@ -315,12 +425,12 @@ void Process::reap_blocking() {
     exitcode_ = exitcode_from_status(status);
     report_reaped(pid_, *exitcode_);
   }
-  reaped_ = true;
-  pidfd_.reset();
+  reaped_ = true;  // the pidfd stays open: it is the sentinel until close()
   forget_child(pid_);
 }
 
 bool Process::join(Timeout timeout) {
+  check_not_closed();
   if (!started_) throw ProcessError("can only join a started process ('" + name_ + "' was never started)");
   if (parent_pid_ != ::getpid()) throw ProcessError("can only join a child process ('" + name_ + "' is not ours)");
   if (poll_exit()) return true;
@@ -350,16 +460,24 @@ void Process::send_signal(int sig) {
   if (::kill(pid_, sig) != 0 && errno != ESRCH) throw_os_error("kill");
 }
 
-void Process::terminate() { send_signal(SIGTERM); }
-void Process::kill() { send_signal(SIGKILL); }
+void Process::terminate() {
+  check_not_closed();
+  send_signal(SIGTERM);
+}
+void Process::kill() {
+  check_not_closed();
+  send_signal(SIGKILL);
+}
 
 bool Process::is_alive() {
+  check_not_closed();
   if (!started_) return false;
   if (parent_pid_ != ::getpid()) return false;
   return !poll_exit();
 }
 
 std::optional<int> Process::exitcode() {
+  check_not_closed();
   if (!started_) return std::nullopt;
   poll_exit();
   return exitcode_;

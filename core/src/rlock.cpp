@@ -17,6 +17,7 @@ bool RLock::acquire(bool block, Timeout timeout) {
   if (!result.acquired) return false;
   // A dead holder may have left any depth behind; we start afresh.
   state_->depth = 1;
+  recovered_ = result.owner_died;
   recovered_from_ = result.dead_holder;
   return true;
 }
@@ -40,6 +41,7 @@ int RLock::release_all() {
 void RLock::reacquire(int depth) {
   auto result = detail::lock(state_->mutex, true, std::nullopt, "RLock");
   state_->depth = depth;
+  recovered_ = result.owner_died;
   recovered_from_ = result.dead_holder;
 }
 

@@ -30,10 +30,14 @@ thread_local Ids ids;
 
 void forget_ids_in_child() { ids = Ids{}; }
 
+// Installed before main(), while the process has one thread. Not a lazy
+// `static` in my_ids(): a fork by one thread while another ran that
+// initialiser left the child a guard marked "in progress", and its first lock
+// waited in __cxa_guard_acquire for ever (see core/FORK_SAFETY.md).
+[[gnu::constructor]] void install_forget_ids_in_child() { ::pthread_atfork(nullptr, nullptr, forget_ids_in_child); }
+
 const Ids& my_ids() noexcept {
   if (ids.tid == 0) {
-    static const bool registered = (pthread_atfork(nullptr, nullptr, forget_ids_in_child), true);
-    (void)registered;
     ids.pid = ::getpid();
     ids.tid = static_cast<pid_t>(::syscall(SYS_gettid));
   }
@@ -80,8 +84,15 @@ LockResult lock(RobustMutex& m, bool block, Timeout timeout, const char* kind) {
       break;
     case EOWNERDEAD:
       // The holder died inside its critical section. The data it guarded
-      // may be half-updated; we say so and take over.
+      // may be half-updated; we say so and take over. The kernel tells us
+      // the death itself, at whatever moment it came; holder_pid names the
+      // dead process except in two windows of a few instructions, which a
+      // pthread mutex cannot close: after the mutex was taken and before
+      // holder_pid was written, and after it was cleared and before the
+      // mutex was let go. There it reads 0, and the report says "unknown"
+      // rather than naming the previous holder, who may be alive.
       result.acquired = true;
+      result.owner_died = true;
       result.dead_holder = m.holder_pid;
       pthread_mutex_consistent(&m.mutex);
       report_owner_death(kind, result.dead_holder);

@@ -67,7 +67,11 @@ void Semaphore::release() {
     if (now >= static_cast<std::uint32_t>(INT_MAX)) throw ValueError("semaphore value would exceed INT_MAX");
     if (count.compare_exchange_weak(now, now + 1)) break;
   }
-  if (Word(st.waiters).load() > 0) detail::futex_wake(&st.count, 1);
+  // Every sleeper, not one: the kernel takes a woken waiter off the futex
+  // queue at once, and one killed (or stopped) before it takes the unit
+  // would use up a single wake-up while the others sleep on beside a free
+  // unit. Woken together, they race for it; the losers sleep again.
+  if (Word(st.waiters).load() > 0) detail::futex_wake_all(&st.count);
 }
 
 int Semaphore::get_value() const noexcept { return static_cast<int>(Word(state_->count).load()); }

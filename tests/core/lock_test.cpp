@@ -1,5 +1,6 @@
 // mp::Lock: mutual exclusion across processes, timeouts, errors, and
 // recovery when a holder is SIGKILLed.
+#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include "mp/process.hpp"
 #include "mp/shared_memory.hpp"
 #include "mp/unique_fd.hpp"
+#include "support/proc_watch.hpp"
 
 TEST_CASE("a Lock makes read-modify-write exact across processes", "[core][lock]") {
   mp::Lock lock;
@@ -101,10 +103,35 @@ TEST_CASE("a holder killed by SIGKILL does not hang the others", "[core][lock][r
   victim.join();
   CHECK(victim.exitcode() == -SIGKILL);
   REQUIRE(lock.acquire(true, 10.0));
+  CHECK(lock.recovered());
   CHECK(lock.recovered_from() == victim.pid());
   lock.release();
   // The lock is in order again: the next acquire is ordinary.
   REQUIRE(lock.acquire(true, 10.0));
+  CHECK_FALSE(lock.recovered());
   CHECK(lock.recovered_from() == 0);
+  lock.release();
+}
+
+// Issue 11: a holder killed after taking the mutex and before writing its
+// pid (or after clearing its pid and before letting go) was recovered as
+// "dead pid 0", which read as "no death". The child here takes the mutex
+// underneath the Lock, as a holder killed in that instant would have, and
+// dies: the death is reported, with the pid unknown.
+TEST_CASE("a holder that dies before its pid is written is still reported", "[core][lock][robust]") {
+  mp::Lock lock;
+  mp::Process victim([&lock] {
+    if (pthread_mutex_lock(&lock.native().mutex) != 0) throw mp::SystemExit{2};
+    ::_exit(0);  // dies holding it, holder_pid never written
+  });
+  victim.start();
+  REQUIRE(test::join_one(victim));
+  REQUIRE(victim.exitcode() == 0);
+  REQUIRE(lock.acquire(true, 10.0));
+  CHECK(lock.recovered());
+  CHECK(lock.recovered_from() == 0);  // unknown, and not the previous holder's pid
+  lock.release();
+  REQUIRE(lock.acquire(true, 10.0));
+  CHECK_FALSE(lock.recovered());
   lock.release();
 }

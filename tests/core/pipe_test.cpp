@@ -30,14 +30,7 @@ std::string pattern(std::size_t index, std::size_t len) {
   return s;
 }
 
-// Joins `p` within the timeout, killing it if it hangs; the exit code.
-int finish(mp::Process& p, double timeout_s = 60.0) {
-  if (!p.join(timeout_s)) {
-    p.kill();
-    p.join();
-  }
-  return p.exitcode().value_or(-1000);
-}
+using test::finish;
 
 }  // namespace
 

@@ -20,16 +20,22 @@
 #include "mp/shared_memory.hpp"
 #include "support/child.hpp"
 
+// A type whose encoding fails, for put() of an item that cannot be encoded.
+struct Unencodable {
+  int id;
+};
+template <>
+struct mp::Codec<Unencodable> {
+  static void encode(const Unencodable& u, std::string&) {
+    throw mp::ValueError("cannot encode item " + std::to_string(u.id));
+  }
+  static Unencodable decode(std::string_view&) { return {0}; }
+};
+
 namespace {
 
-// Joins `p` within the timeout, killing it if it hangs; the exit code.
-int finish(mp::Process& p, double timeout_s = 60.0) {
-  if (!p.join(timeout_s)) {
-    p.kill();
-    p.join();
-  }
-  return p.exitcode().value_or(-1000);
-}
+using test::finish;
+using test::stop_while_sleeping;
 
 // Bytes that depend on the item's id and length, so a cut or mixed-up item
 // shows.
@@ -52,19 +58,6 @@ class SharedCounters {
   mp::SharedMapping mapping_;
   std::size_t n_;
 };
-
-// Stops `pid` (SIGSTOP) while it sleeps in a futex wait, not while it holds
-// the queue's mutex in between: a stopped holder would block everyone.
-bool stop_while_sleeping(pid_t pid) {
-  for (int attempt = 0; attempt < 1000; ++attempt) {
-    if (!test::wait_until([pid] { return test::blocked_in_futex(pid); })) return false;
-    ::kill(pid, SIGSTOP);
-    if (!test::wait_until([pid] { return test::is_stopped(pid); })) return false;
-    if (test::blocked_in_futex(pid)) return true;  // stopped inside the wait
-    ::kill(pid, SIGCONT);
-  }
-  return false;
-}
 
 }  // namespace
 
@@ -513,4 +506,11 @@ TEST_CASE("SimpleQueue passes items between processes", "[core][queue]") {
   q.close();
   CHECK_THROWS_AS(q.put("x"), mp::OSError);
   CHECK_THROWS_AS(q.get(), mp::OSError);
+}
+
+TEST_CASE("put of an item that cannot be encoded throws in the caller and puts nothing", "[core][queue]") {
+  mp::Queue<Unencodable> q;
+  CHECK_THROWS_WITH(q.put(Unencodable{3}), "cannot encode item 3");
+  CHECK(q.qsize() == 0);
+  CHECK_THROWS_AS(q.get_nowait(), mp::Empty);
 }

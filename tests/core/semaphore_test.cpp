@@ -2,6 +2,7 @@
 // processes, timeouts, get_value, and the bound.
 #include "mp/semaphore.hpp"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -171,4 +172,35 @@ TEST_CASE("racing releases of a BoundedSemaphore never lift it above its bound",
   // Every unit is accounted for: what is left is the start, less what was
   // taken, plus what was let back.
   CHECK(sem.get_value() == bound - t->acquires + t->releases);
+}
+
+// Issue 11: a waiter that got the wake-up of a release() and was killed
+// before it took the unit used up the one wake-up, and the other sleepers
+// slept on beside a free unit. Each round: two sleepers, a release, and the
+// first sleeper (first in the futex queue, so the one a single wake-up picks)
+// killed at once, usually before it runs.
+TEST_CASE("a sleeper killed right after its wake-up does not keep the others asleep", "[core][semaphore][robust]") {
+  constexpr int kRounds = 40;
+  int lost = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    mp::Semaphore sem(0);
+    mp::Process first([&sem] { sem.acquire(); });
+    first.start();
+    REQUIRE(test::wait_until([&] { return test::blocked_in_futex(first.pid()); }));
+    mp::Process second([&sem] {
+      if (!sem.acquire(true, 60.0)) throw mp::SystemExit{2};
+    });
+    second.start();
+    REQUIRE(test::wait_until([&] { return test::blocked_in_futex(second.pid()); }));
+    sem.release();
+    ::kill(first.pid(), SIGKILL);
+    REQUIRE(test::finish(first, 30.0) != -1000);
+    // Either the first took the unit before it died (the count is 0) or
+    // the second must take it; a free unit beside a sleeper is a lost wake-up.
+    if (!test::wait_until([&] { return !second.is_alive() || sem.get_value() == 0; }, 5.0)) ++lost;
+    if (second.is_alive()) sem.release();
+    CHECK(test::finish(second, 30.0) == 0);
+  }
+  INFO(kRounds << " rounds");
+  CHECK(lost == 0);
 }

@@ -147,3 +147,37 @@ TEST_CASE("a Value whose lock holder is SIGKILLed stays usable", "[core][value][
   CHECK(shared.value() == 3);
   CHECK(shared.get_lock().recovered_from() == 0);
 }
+
+// Python's Value(typecode, v, lock=some_lock): two values sharing one lock
+// change together in one critical section.
+TEST_CASE("Values made with a caller-supplied lock share it", "[core][value]") {
+  mp::Lock lock;
+  mp::Value<long, mp::Lock> a(0, lock), b(0, lock);
+  CHECK(&a.get_lock() == &lock);
+  CHECK(&b.get_lock() == &lock);
+  CHECK(a.has_lock());
+  const int procs = 4, rounds = 2000;
+  std::vector<mp::Process> children;
+  for (int p = 0; p < procs; ++p)
+    children.emplace_back([&] {
+      for (int i = 0; i < rounds; ++i) {
+        std::lock_guard guard(lock);
+        // a moves first and b follows inside one critical section: nobody
+        // holding the lock may ever see them apart.
+        if (a.raw() != b.raw()) throw mp::SystemExit{3};
+        ++a.raw();
+        ++b.raw();
+      }
+    });
+  for (auto& c : children) c.start();
+  for (auto& c : children) CHECK(test::finish(c, 60.0) == 0);
+  CHECK(a.value() == procs * rounds);  // value() takes the same lock, not held here
+  CHECK(b.value() == procs * rounds);
+
+  mp::RLock rlock;
+  mp::Value<int> c(7, rlock);  // the default lock type is RLock, as in Python
+  CHECK(&c.get_lock() == &rlock);
+  std::lock_guard guard(rlock);
+  c.set_value(8);  // re-enters the RLock the caller holds
+  CHECK(c.value() == 8);
+}

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <dirent.h>
+#include <signal.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 
@@ -64,6 +65,26 @@ inline bool join_one(mp::Process& p, mp::Timeout timeout_s = 60.0) {
   if (p.join(timeout_s)) return true;
   p.kill();
   p.join();
+  return false;
+}
+
+// Joins `p` within `timeout_s`, killing it if it hangs; its exit code
+// (-1000 when it has none).
+inline int finish(mp::Process& p, double timeout_s = 60.0) {
+  join_one(p, timeout_s);
+  return p.exitcode().value_or(-1000);
+}
+
+// Stops `pid` (SIGSTOP) while it sleeps in a futex wait, not while it holds
+// a mutex in between: a stopped holder would block everyone.
+inline bool stop_while_sleeping(pid_t pid) {
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    if (!wait_until([pid] { return blocked_in_futex(pid); })) return false;
+    ::kill(pid, SIGSTOP);
+    if (!wait_until([pid] { return is_stopped(pid); })) return false;
+    if (blocked_in_futex(pid)) return true;  // stopped inside the wait
+    ::kill(pid, SIGCONT);
+  }
   return false;
 }
 

@@ -64,8 +64,7 @@ bool wait_for_result(std::condition_variable& cv, std::unique_lock<std::mutex>& 
     cv.wait(lock, ready);
     return true;
   }
-  // A billion seconds is forever enough and keeps the time point in range.
-  const double seconds = std::clamp(*timeout, 0.0, 1e9);
+  const double seconds = clamp_timeout(*timeout);
   const auto until = std::chrono::steady_clock::now() +
                      std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(seconds));
   return cv.wait_until(lock, until, ready);
@@ -243,7 +242,7 @@ class IMapState final : public Job {
   std::optional<Item> next(Timeout timeout) {
     std::unique_lock lock(mutex_);
     std::optional<double> deadline;
-    if (timeout) deadline = monotonic_seconds() + *timeout;
+    if (timeout) deadline = monotonic_seconds() + clamp_timeout(*timeout);
     for (;;) {
       if (current_ && position_ < current_->size()) return std::move((*current_)[position_++]);
       current_.reset();

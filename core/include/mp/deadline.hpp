@@ -11,6 +11,17 @@ namespace mp {
 
 using Timeout = std::optional<double>;
 
+// The longest wait mpcore measures: a billion seconds (31 years) is forever
+// enough, and keeps every absolute time (timespec, futex, poll,
+// steady_clock) in range. Python accepts timeout=float('inf') or 1e19.
+constexpr double kLongestTimeout = 1e9;
+
+// A timeout in seconds as every wait uses it: negative and NaN count as 0,
+// more than kLongestTimeout (infinity included) as kLongestTimeout. The one
+// place where a timeout is clamped; Deadline, sleep_for and the Pool's
+// waits all go through it.
+double clamp_timeout(double seconds) noexcept;
+
 // Seconds on CLOCK_MONOTONIC.
 double monotonic_seconds() noexcept;
 

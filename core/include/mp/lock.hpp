@@ -42,15 +42,20 @@ class Lock {
 
   // Snapshot of the holder's pid, 0 when free.
   pid_t holder() const noexcept { return state_->holder_pid; }
-  // Pid of the dead holder that this process's latest acquire took over
-  // from, or 0 when that acquire found the lock in order.
+  // True when this process's latest acquire took the lock over from a holder
+  // that died holding it; recovered_from() is then its pid, or 0 when it
+  // died in the instant between taking the mutex and writing its pid (or
+  // between clearing its pid and letting go): the death is reported
+  // whatever the moment, its pid when it is known.
+  bool recovered() const noexcept { return recovered_; }
   pid_t recovered_from() const noexcept { return recovered_from_; }
 
   detail::RobustMutex& native() const noexcept { return *state_; }
 
  private:
   Shared<detail::RobustMutex> state_;
-  pid_t recovered_from_ = 0;  // per process: each child writes its own copy
+  bool recovered_ = false;    // per process: each child writes its own copy
+  pid_t recovered_from_ = 0;
 };
 
 }  // namespace mp

@@ -54,7 +54,10 @@
 // the pool thread (starts and watches the workers, feeds them tasks, reads
 // results) and the callback thread (runs callback / error_callback, then
 // wakes get()). Only the pool thread forks, and it prepares every pipe and
-// mapping before it does.
+// mapping before it does. A Process started by another thread while a Pool
+// is alive gets a copy of the Pool object but none of its threads and none
+// of its pipe buffers (MADV_DONTFORK): the child must not use the Pool (its
+// _exit() never runs the Pool's destructor). See core/FORK_SAFETY.md.
 #pragma once
 
 #include <sys/types.h>

@@ -7,6 +7,11 @@
 // and leaves with _exit(), so the parent's atexit handlers and static
 // destructors never run twice and buffered output is never flushed twice.
 //
+// The fork rule (core/FORK_SAFETY.md): between fork() and _exit() a child
+// touches no mutex, lazy static or allocator state that another thread of the
+// parent may have held at the fork. mpcore keeps it for its own state, so any
+// thread may start a Process while others use the core.
+//
 // Exit codes follow Python: 0 when the target returns, N when it throws
 // mp::SystemExit{N}, 1 when any other exception escapes (a message naming the
 // process goes to stderr), and -SIG when a signal ended the child.
@@ -35,6 +40,26 @@ struct ProcessInfo {
 
 // The calling process. Updated in each child right after fork.
 const ProcessInfo& current_process() noexcept;
+
+// Python's parent_process(): the process that started this one (by
+// Process::start or fork_raw), as seen from the child.
+class ParentProcess {
+ public:
+  explicit ParentProcess(ProcessInfo info) : info_(std::move(info)) {}
+  const std::string& name() const noexcept { return info_.name; }
+  pid_t pid() const noexcept { return info_.pid; }
+  // False once the parent has ended (the kernel then gives this process
+  // another parent, so getppid() no longer names it).
+  bool is_alive() const;
+  // Waits for the parent to end; false when the timeout ran out first.
+  bool join(Timeout timeout = std::nullopt) const;
+
+ private:
+  ProcessInfo info_;
+};
+
+// nullopt in the main process (Python returns None there).
+std::optional<ParentProcess> parent_process();
 
 class Process {
  public:
@@ -65,6 +90,12 @@ class Process {
   // timeout ran out first). Throws ProcessError before start().
   bool join(Timeout timeout = std::nullopt);
 
+  // Python's close(): releases the sentinel. ValueError while the child is
+  // still running (join or terminate it first). Afterwards start, join,
+  // terminate, kill, is_alive, exitcode, pid and sentinel raise ValueError
+  // ("process object is closed"); close itself may be called again.
+  void close();
+
   // SIGTERM / SIGKILL to the child. No effect once it has been reaped.
   void terminate();
   void kill();
@@ -73,13 +104,16 @@ class Process {
   bool is_alive();
 
   // 0 before start().
-  pid_t pid() const noexcept { return pid_; }
+  pid_t pid() const;
 
   // Empty while running (or before start); 0, N, or -signal after.
   std::optional<int> exitcode();
 
-  // A fd that becomes readable when the child ends (a pidfd), for poll().
-  int sentinel() const noexcept { return pidfd_.get(); }
+  // A fd that becomes readable when the child ends (a pidfd), for poll();
+  // -1 on a kernel without pidfds. It stays open, and readable, after the
+  // child has been reaped, until close() or the destructor (as in Python),
+  // so a saved sentinel never names a reused fd. ValueError before start().
+  int sentinel() const;
 
   const std::string& name() const noexcept { return name_; }
   void set_name(std::string name) { name_ = std::move(name); }
@@ -97,6 +131,7 @@ class Process {
   void reap_blocking();
   void send_signal(int sig);
   void finish_on_scope_exit() noexcept;
+  void check_not_closed() const;
 
   Target target_;
   std::vector<int> identity_;  // Python's _identity, fixed at construction: {1, 2} is Process-1:2
@@ -108,6 +143,7 @@ class Process {
   UniqueFd pidfd_;             // refers to this child even after its pid is reused
   std::optional<int> exitcode_;
   bool reaped_ = false;        // waited for (by us, or by the kernel under SIGCHLD=SIG_IGN)
+  bool closed_ = false;        // close() was called
 };
 
 // Python's os.fork(), for scenarios that show fork itself: forks with the same

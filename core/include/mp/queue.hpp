@@ -24,6 +24,11 @@
 //   queue holds maxsize items or the ring has no room for it.
 // - A process killed inside put() or get() does not hang the others: the
 //   queue's mutex is robust, and sleepers wait on futexes.
+// - put() encodes the item in the caller, before it goes in: an item that
+//   cannot be encoded (its Codec throws) makes put() throw that exception
+//   right there, and nothing is put. Python's
+//   put() returns at once and its feeder thread prints the pickling error
+//   later, the item silently dropped.
 //
 // qsize(), empty() and full() are snapshots (as in Python): another process
 // may change the answer before the caller acts on it.

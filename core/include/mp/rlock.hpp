@@ -53,8 +53,9 @@ class RLock {
   // The holder's recursion depth, 0 when free (Python: _count()). Exact only
   // for the holder; others see a snapshot.
   int depth() const noexcept { return state_->depth; }
-  // Pid of the dead holder that this process's latest first-level acquire
-  // took over from, or 0 when that acquire found the lock in order.
+  // As for Lock: whether this process's latest first-level acquire took the
+  // lock over from a dead holder, and that holder's pid (0: not known).
+  bool recovered() const noexcept { return recovered_; }
   pid_t recovered_from() const noexcept { return recovered_from_; }
 
   detail::RobustMutex& native() const noexcept { return state_->mutex; }
@@ -68,7 +69,8 @@ class RLock {
   void reacquire(int depth);
 
   Shared<detail::RLockState> state_;
-  pid_t recovered_from_ = 0;  // per process: each child writes its own copy
+  bool recovered_ = false;    // per process: each child writes its own copy
+  pid_t recovered_from_ = 0;
 };
 
 }  // namespace mp

@@ -43,8 +43,9 @@ class Semaphore {
   // Python's acquire(block=True, timeout=None): true once a unit is taken,
   // false when block is false and none is free, or the timeout ran out.
   bool acquire(bool block = true, Timeout timeout = std::nullopt);
-  // Gives one unit back and wakes one sleeper. Throws ValueError past the
-  // bound of a BoundedSemaphore, or past INT_MAX.
+  // Gives one unit back and wakes the sleepers, who race for it (a sleeper
+  // killed after its wake-up cannot keep the others asleep). Throws
+  // ValueError past the bound of a BoundedSemaphore, or past INT_MAX.
   void release();
 
   // The count now (Python: get_value()); a snapshot, others may change it.

@@ -25,7 +25,8 @@ struct RobustMutex {
 
 struct LockResult {
   bool acquired = false;
-  pid_t dead_holder = 0;  // non-zero: the previous holder died holding it; we recovered
+  bool owner_died = false;  // the previous holder died holding it; we recovered
+  pid_t dead_holder = 0;    // its pid; 0 when it died too early or too late to be named (see robust_mutex.cpp)
 };
 
 // Blocks until acquired, the timeout runs out, or (block == false) at once.
