@@ -32,6 +32,7 @@
 #include "mp/process.hpp"
 #include "mp/queue.hpp"
 #include "mp/shared_memory.hpp"
+#include "number_options.hpp"
 #include "setups.hpp"
 
 namespace mpdemo {
@@ -293,18 +294,12 @@ RunFunction setup_baozi(CLI::App& app) {
   app.add_option("--end", o->end, "how eaters stop: sentinel, timeout, eof (pipe), join (joinable); auto picks")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "sentinel", "timeout", "eof", "join"}));
-  app.add_option("--producers", o->producers, "cook processes")->capture_default_str()->check(CLI::Range(1, 500));
-  app.add_option("--consumers", o->consumers, "eater processes")->capture_default_str()->check(CLI::Range(1, 500));
-  app.add_option("--items", o->items, "buns per cook")->capture_default_str()->check(CLI::Range(0, 100000));
-  app.add_option("--make-max", o->make_max, "a cook needs a random 0..S seconds per bun")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--eat-max", o->eat_max, "an eater needs a random 0..S seconds per bun")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--get-timeout", o->get_timeout, "--end timeout: an eater leaves after S seconds without a bun")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+  add_whole(app, "--producers", o->producers, "cook processes", 1, 500);
+  add_whole(app, "--consumers", o->consumers, "eater processes", 1, 500);
+  add_whole(app, "--items", o->items, "buns per cook", 0, 100000);
+  add_seconds(app, "--make-max", o->make_max, "a cook needs a random 0..S seconds per bun");
+  add_seconds(app, "--eat-max", o->eat_max, "an eater needs a random 0..S seconds per bun");
+  add_seconds(app, "--get-timeout", o->get_timeout, "--end timeout: an eater leaves after S seconds without a bun");
   return [o](Context& ctx) { return run_baozi(*o, ctx); };
 }
 

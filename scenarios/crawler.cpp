@@ -30,6 +30,7 @@
 #include "mp/events.hpp"
 #include "mp/pool.hpp"
 #include "mpdata/embedded.hpp"
+#include "number_options.hpp"
 #include "setups.hpp"
 
 namespace mpdemo {
@@ -125,6 +126,7 @@ struct CrawlState {
   std::set<std::string> seen;        // every path ever queued: each is fetched once
   std::map<std::string, int> parsed; // path -> times the callback parsed it
   std::map<std::string, int> failed; // path -> times error_callback reported it
+  std::map<std::string, int> lost;   // path -> fetches lost with a worker that died running them
   int outstanding = 0;               // submitted, no callback yet
   std::set<pid_t> callback_pids;     // where callbacks ran
   std::set<pid_t> fetch_pids;        // where fetches ran
@@ -154,12 +156,24 @@ void on_page(CrawlState& st, const Context& ctx, std::uint16_t port, const Fetch
   st.changed.notify_all();
 }
 
+// A fetch that failed because its worker died (killed while running it; the
+// pool says so in the error and starts a replacement) says nothing about the
+// page: it goes back to the frontier, once. Any other failure is the page's.
+bool lost_with_its_worker(const mp::RemoteError& e) {
+  return std::string_view(e.what()).find(" while running the task") != std::string_view::npos;
+}
+
 void on_error(CrawlState& st, const Context& ctx, const std::string& path, const mp::RemoteError& e) {
   std::lock_guard lock(st.mutex);
-  ++st.failed[path];
   st.callback_pids.insert(::getpid());
   --st.outstanding;
-  ctx.emit("crawl.fetch_failed", {{"path", path}, {"error", e.what()}});
+  if (lost_with_its_worker(e) && st.lost[path]++ == 0) {
+    st.frontier.push_back(path);
+    ctx.emit("crawl.fetch_lost", {{"path", path}, {"error", e.what()}});
+  } else {
+    ++st.failed[path];
+    ctx.emit("crawl.fetch_failed", {{"path", path}, {"error", e.what()}});
+  }
   st.changed.notify_all();
 }
 
@@ -226,6 +240,8 @@ Summary run_crawler(const CrawlerOptions& o, Context& ctx) {
   const double seconds = mp::monotonic_seconds() - started;
   server.stop();
 
+  int lost_fetches = 0;
+  for (const auto& [path, n] : st.lost) lost_fetches += n;
   // Pages parsed exactly once, links that failed exactly once.
   int parsed_once = 0, parsed_twice = 0, failed_once = 0;
   json missing = json::array();
@@ -257,6 +273,7 @@ Summary run_crawler(const CrawlerOptions& o, Context& ctx) {
                {"crawl_seconds", std::round(seconds * 1000) / 1000},
                {"serial_estimate_seconds", std::round(serial_estimate * 1000) / 1000},
                {"server_failures", server.failures()},
+               {"fetches_lost_with_a_worker", lost_fetches},
                {"missing", missing}};
   s.check("every_page_parsed_once", parsed_once == static_cast<int>(site.size()) && parsed_twice == 0 && !timed_out,
           parsed_once, site.size());
@@ -270,13 +287,9 @@ Summary run_crawler(const CrawlerOptions& o, Context& ctx) {
 
 RunFunction setup_crawler(CLI::App& app) {
   auto o = std::make_shared<CrawlerOptions>();
-  app.add_option("--workers", o->workers, "pool processes that fetch pages")->capture_default_str()->check(CLI::Range(1, 64));
-  app.add_option("--servers", o->servers, "HTTP server processes (requests answered at once)")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 64));
-  app.add_option("--latency", o->latency, "seconds the site takes to answer (random 0.5..1.5 x this)")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+  add_whole(app, "--workers", o->workers, "pool processes that fetch pages", 1, 64);
+  add_whole(app, "--servers", o->servers, "HTTP server processes (requests answered at once)", 1, 64);
+  add_seconds(app, "--latency", o->latency, "seconds the site takes to answer (random 0.5..1.5 x this)");
   app.add_option("--start", o->start, "the page the crawl starts from")->capture_default_str();
   return [o](Context& ctx) { return run_crawler(*o, ctx); };
 }

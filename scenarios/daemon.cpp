@@ -27,6 +27,7 @@
 #include "mp/process.hpp"
 #include "mp/shared_memory.hpp"
 #include "seconds_text.hpp"
+#include "number_options.hpp"
 #include "setups.hpp"
 
 namespace mpdemo {
@@ -142,10 +143,10 @@ Summary run_daemon(const DaemonOptions& o, Context& ctx) {
 
 RunFunction setup_daemon(CLI::App& app) {
   auto o = std::make_shared<DaemonOptions>();
-  app.add_option("--main", o->main, "seconds main works before its code ends")->capture_default_str()->check(CLI::NonNegativeNumber);
-  app.add_option("--daemon-steps", o->daemon_steps, "steps the daemon works")->capture_default_str()->check(CLI::Range(1, 1000));
-  app.add_option("--step", o->step, "seconds per daemon step")->capture_default_str()->check(CLI::NonNegativeNumber);
-  app.add_option("--worker", o->worker, "seconds the normal child works")->capture_default_str()->check(CLI::NonNegativeNumber);
+  add_seconds(app, "--main", o->main, "seconds main works before its code ends");
+  add_whole(app, "--daemon-steps", o->daemon_steps, "steps the daemon works", 1, 1000);
+  add_seconds(app, "--step", o->step, "seconds per daemon step");
+  add_seconds(app, "--worker", o->worker, "seconds the normal child works");
   return [o](Context& ctx) { return run_daemon(*o, ctx); };
 }
 

@@ -33,6 +33,8 @@
 #include "mp/pool.hpp"
 #include "mp/process.hpp"
 #include "mp/shared_memory.hpp"
+#include "number_options.hpp"
+#include "proc_table.hpp"
 #include "setups.hpp"
 
 namespace mpdemo {
@@ -47,12 +49,24 @@ struct EchoOptions {
   double stagger = 0.1;          // client i connects (i - 1) * stagger after it starts, so they arrive in order
 };
 
-// Counters every server process updates. Lives in shared memory made before
-// any fork; the atomics are lock-free, so they work across processes.
+// Who is serving, updated by every server process. Lives in shared memory
+// made before any fork; the atomics are lock-free, so they work across
+// processes. Each connection served takes an entry naming its server, rather
+// than raising a count: a server killed while serving never lowers a count
+// (its destructor does not run), so a replacement would be counted beside a
+// dead process; a dead server's entry is simply not counted.
 struct ServeStats {
-  std::atomic<int> serving{0};      // connections being served right now
-  std::atomic<int> max_serving{0};  // the most ever served at once
+  static constexpr int kEntries = 256;            // more than --clients allows: one per connection
+  std::atomic<int> next{0};                       // the next free entry
+  std::atomic<pid_t> serving_pid[kEntries] = {};  // the server of each connection; 0 once it ended
+  std::atomic<int> max_serving{0};                // the most ever served at once
 };
+
+// True while `pid` runs: it has a /proc entry and is not a zombie.
+bool server_alive(pid_t pid) {
+  const auto stat = read_proc_stat(pid);
+  return stat && stat->state != 'Z' && stat->state != 'X';
+}
 
 // What one client saw, written by that client into shared memory.
 struct ClientReport {
@@ -86,19 +100,25 @@ std::string upper(std::string text) {
 // Counts this process as serving for as long as it lives.
 class ServingSlot {
  public:
-  explicit ServingSlot(ServeStats& stats) : stats_(stats), now_(stats.serving.fetch_add(1) + 1) {
+  explicit ServingSlot(ServeStats& stats) : stats_(stats), entry_(stats.next.fetch_add(1) % ServeStats::kEntries) {
+    stats_.serving_pid[entry_].store(::getpid());
+    for (const auto& pid : stats_.serving_pid) {
+      const pid_t p = pid.load();
+      if (p != 0 && (p == ::getpid() || server_alive(p))) ++now_;
+    }
     int seen = stats_.max_serving.load();
     while (now_ > seen && !stats_.max_serving.compare_exchange_weak(seen, now_)) {
     }
   }
-  ~ServingSlot() { stats_.serving.fetch_sub(1); }
+  ~ServingSlot() { stats_.serving_pid[entry_].store(0); }
   ServingSlot(const ServingSlot&) = delete;
   ServingSlot& operator=(const ServingSlot&) = delete;
   int now() const { return now_; }
 
  private:
   ServeStats& stats_;
-  int now_;
+  int entry_;
+  int now_ = 0;
 };
 
 // Serves one connection until the client hangs up: whatever bytes arrive go
@@ -315,15 +335,11 @@ RunFunction setup_echo_server(CLI::App& app) {
   app.add_option("--mode", o->mode, "process: a process per connection; pool: a Pool of --workers serves them")
       ->capture_default_str()
       ->check(CLI::IsMember({"process", "pool"}));
-  app.add_option("--clients", o->clients, "client processes")->capture_default_str()->check(CLI::Range(1, 200));
-  app.add_option("--workers", o->workers, "pool size (--mode pool)")->capture_default_str()->check(CLI::Range(1, 64));
-  app.add_option("--messages", o->messages, "lines each client sends")->capture_default_str()->check(CLI::Range(1, 1000));
-  app.add_option("--think", o->think, "a client pauses S seconds after each reply")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--stagger", o->stagger, "client i connects (i-1)*S seconds after the first")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+  add_whole(app, "--clients", o->clients, "client processes", 1, 200);
+  add_whole(app, "--workers", o->workers, "pool size (--mode pool)", 1, 64);
+  add_whole(app, "--messages", o->messages, "lines each client sends", 1, 1000);
+  add_seconds(app, "--think", o->think, "a client pauses S seconds after each reply");
+  add_seconds(app, "--stagger", o->stagger, "client i connects (i-1)*S seconds after the first");
   return [o](Context& ctx) { return run_echo_server(*o, ctx); };
 }
 

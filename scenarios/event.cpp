@@ -24,6 +24,7 @@
 #include "mp/event.hpp"
 #include "mp/process.hpp"
 #include "mp/shared_memory.hpp"
+#include "number_options.hpp"
 #include "setups.hpp"
 
 namespace mpdemo {
@@ -188,19 +189,11 @@ Summary run_event(const EventOptions& o, Context& ctx) {
 
 RunFunction setup_event(CLI::App& app) {
   auto o = std::make_shared<EventOptions>();
-  app.add_option("--cars", o->cars, "car processes (plus one police car)")->capture_default_str()->check(CLI::Range(1, 2000));
-  app.add_option("--interval", o->interval, "the light switches every S seconds")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  app.add_option("--arrive-max", o->arrive_max, "cars arrive at a random 0..S seconds")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--police-arrive", o->police_arrive, "the police car arrives after S seconds")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--police-timeout", o->police_timeout, "the police car waits at most S seconds for green")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+  add_whole(app, "--cars", o->cars, "car processes (plus one police car)", 1, 2000);
+  add_real(app, "--interval", o->interval, "the light switches every S seconds", 0.001, kMaxSeconds);
+  add_seconds(app, "--arrive-max", o->arrive_max, "cars arrive at a random 0..S seconds");
+  add_seconds(app, "--police-arrive", o->police_arrive, "the police car arrives after S seconds");
+  add_seconds(app, "--police-timeout", o->police_timeout, "the police car waits at most S seconds for green");
   return [o](Context& ctx) { return run_event(*o, ctx); };
 }
 

@@ -18,13 +18,17 @@
 //       mpdemo file-append --file log.txt --keep-file
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -34,6 +38,7 @@
 #include "mp/process.hpp"
 #include "mp/shared_memory.hpp"
 #include "mp/unique_fd.hpp"
+#include "number_options.hpp"
 #include "setups.hpp"
 
 namespace mpdemo {
@@ -89,9 +94,53 @@ void writer(const FileAppendOptions& o, const Context& ctx, const std::string& p
                                  {"span_end", "file-append.open_to_write"}});
 }
 
+// Removes a file when this process ends, however it ends (SIGKILL too): a
+// small process forked for the purpose waits on a pipe whose only write end
+// we hold, and unlinks the file when the pipe reports EOF. The file must stay
+// a real name in the directory while the run lasts (each writer opens it by
+// name, as Python's open(path, "a") does), so it cannot be unlinked after
+// open; and a leftover found only at the next run would still be a leftover.
+// This is the one child of file-append meant to outlive its parent, for the
+// few microseconds an unlink takes. It is forked before any writer, touches
+// only what was made before the fork, and calls only read, unlink and _exit.
+class RemovedWhenWeEnd {
+ public:
+  explicit RemovedWhenWeEnd(std::string path) : path_(std::move(path)) {
+    auto [r, w] = mp::make_pipe();
+    std::fflush(nullptr);
+    pid_ = ::fork();
+    if (pid_ < 0) mp::throw_os_error("fork");
+    if (pid_ == 0) {
+      // A Ctrl-C reaches the whole process group: we must outlive it too.
+      for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) ::signal(sig, SIG_IGN);
+      w.reset();  // the only write end left is our parent's: EOF when it ends
+      char byte;
+      while (::read(r.get(), &byte, 1) < 0 && errno == EINTR) {
+      }
+      ::unlink(path_.c_str());
+      ::_exit(0);
+    }
+    write_end_ = std::move(w);
+  }
+  RemovedWhenWeEnd(const RemovedWhenWeEnd&) = delete;
+  RemovedWhenWeEnd& operator=(const RemovedWhenWeEnd&) = delete;
+  // Our normal end: the remover unlinks the file now and is reaped.
+  ~RemovedWhenWeEnd() {
+    write_end_.reset();
+    while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+    }
+  }
+
+ private:
+  std::string path_;
+  pid_t pid_ = -1;
+  mp::UniqueFd write_end_;
+};
+
 // The file we write to. A fresh temporary file is ours and goes away at the
-// end (unless --keep-file); a named file that already existed is the user's
-// and stays, with our records appended after its old content.
+// end (unless --keep-file), even if mpdemo is killed; a named file that
+// already existed is the user's and stays, with our records appended after
+// its old content.
 class TargetFile {
  public:
   explicit TargetFile(const FileAppendOptions& o) : keep_(o.keep_file) {
@@ -102,12 +151,14 @@ class TargetFile {
                                 std::strerror(errno));
       path_ = name;
       created_ = true;
+      if (!keep_) remover_.emplace(path_);
       return;
     }
     path_ = o.file;
     mp::UniqueFd fd(::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
     if (fd) {
       created_ = true;
+      if (!keep_) remover_.emplace(path_);
     } else if (errno == EEXIST) {
       struct stat st {};
       if (::stat(path_.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
@@ -122,7 +173,7 @@ class TargetFile {
   TargetFile(const TargetFile&) = delete;
   TargetFile& operator=(const TargetFile&) = delete;
   ~TargetFile() {
-    if (created_ && !keep_) ::unlink(path_.c_str());
+    if (created_ && !keep_) ::unlink(path_.c_str());  // remover_ then finds it gone
   }
 
   const std::string& path() const { return path_; }
@@ -145,6 +196,7 @@ class TargetFile {
   bool keep_;
   bool created_ = false;
   long long initial_size_ = 0;
+  std::optional<RemovedWhenWeEnd> remover_;  // last: the file exists before it
 };
 
 Summary run_file_append(const FileAppendOptions& o, Context& ctx) {
@@ -231,16 +283,12 @@ Summary run_file_append(const FileAppendOptions& o, Context& ctx) {
 
 RunFunction setup_file_append(CLI::App& app) {
   auto o = std::make_shared<FileAppendOptions>();
-  app.add_option("--writers", o->writers, "number of writer processes")->capture_default_str()->check(CLI::Range(1, 2000));
+  add_whole(app, "--writers", o->writers, "number of writer processes", 1, 2000);
   app.add_option("--file", o->file, "append to this file (default: a temporary file in the current directory)");
   app.add_flag("--keep-file", o->keep_file, "do not remove the file this run created");
   app.add_flag("--no-append", o->no_append, "open without O_APPEND, seek to the end, then write (records overwrite)");
-  app.add_option("--delay-max", o->delay_max, "a writer waits a random 0..S seconds between open and write")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--record-bytes", o->record_bytes, "length of each record, newline included")
-      ->capture_default_str()
-      ->check(CLI::Range(32, 4096));
+  add_seconds(app, "--delay-max", o->delay_max, "a writer waits a random 0..S seconds between open and write");
+  add_whole(app, "--record-bytes", o->record_bytes, "length of each record, newline included", 32, 4096);
   return [o](Context& ctx) { return run_file_append(*o, ctx); };
 }
 

@@ -23,6 +23,7 @@
 #include "mp/process.hpp"
 #include "mp/queue.hpp"
 #include "mp/shared_memory.hpp"
+#include "number_options.hpp"
 #include "setups.hpp"
 
 namespace mpdemo {
@@ -114,11 +115,9 @@ Summary run_flash_sale(const FlashSaleOptions& o, Context& ctx) {
 
 RunFunction setup_flash_sale(CLI::App& app) {
   auto o = std::make_shared<FlashSaleOptions>();
-  app.add_option("--buyers", o->buyers, "buyer processes")->capture_default_str()->check(CLI::Range(1, 5000));
-  app.add_option("--bands", o->bands, "bands on sale: the queue's maxsize")->capture_default_str()->check(CLI::Range(1, 5000));
-  app.add_option("--arrival-max", o->arrival_max, "each buyer arrives after a random 0..S seconds")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+  add_whole(app, "--buyers", o->buyers, "buyer processes", 1, 5000);
+  add_whole(app, "--bands", o->bands, "bands on sale: the queue's maxsize", 1, 5000);
+  add_seconds(app, "--arrival-max", o->arrival_max, "each buyer arrives after a random 0..S seconds");
   return [o](Context& ctx) { return run_flash_sale(*o, ctx); };
 }
 

@@ -28,6 +28,7 @@
 #include "mp/errors.hpp"
 #include "mp/process.hpp"
 #include "mp/shared_memory.hpp"
+#include "number_options.hpp"
 #include "setups.hpp"
 
 namespace mpdemo {
@@ -147,9 +148,7 @@ Summary run_fork(const ForkOptions& o, Context& ctx) {
 
 RunFunction setup_fork(CLI::App& app) {
   auto o = std::make_shared<ForkOptions>();
-  app.add_option("--rounds", o->rounds, "fork this many times, one after the other")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 10000));
+  add_whole(app, "--rounds", o->rounds, "fork this many times, one after the other", 1, 10000);
   return [o](Context& ctx) { return run_fork(*o, ctx); };
 }
 

@@ -25,6 +25,7 @@
 
 #include "mp/process.hpp"
 #include "mp/shared_memory.hpp"
+#include "number_options.hpp"
 #include "setups.hpp"
 
 namespace mpdemo {
@@ -115,10 +116,10 @@ Summary run_isolation(const IsolationOptions& o, Context& ctx) {
 
 RunFunction setup_isolation(CLI::App& app) {
   auto o = std::make_shared<IsolationOptions>();
-  app.add_option("--x", o->x, "x before the child starts")->capture_default_str();
-  app.add_option("--n", o->n, "n before the child starts")->capture_default_str();
-  app.add_option("--child-x", o->child_x, "what the child sets x to")->capture_default_str();
-  app.add_option("--child-n", o->child_n, "what the child sets n to")->capture_default_str();
+  add_whole(app, "--x", o->x, "x before the child starts", -1000000000, 1000000000);
+  add_whole(app, "--n", o->n, "n before the child starts", -1000000000, 1000000000);
+  add_whole(app, "--child-x", o->child_x, "what the child sets x to", -1000000000, 1000000000);
+  add_whole(app, "--child-n", o->child_n, "what the child sets n to", -1000000000, 1000000000);
   app.add_flag("--shared", o->shared, "also change a variable in MAP_SHARED memory: that change is seen by main");
   return [o](Context& ctx) { return run_isolation(*o, ctx); };
 }

@@ -27,6 +27,7 @@
 #include "mp/deadline.hpp"
 #include "mp/process.hpp"
 #include "seconds_text.hpp"
+#include "number_options.hpp"
 #include "setups.hpp"
 
 namespace mpdemo {
@@ -182,13 +183,9 @@ Summary run_join_timing(const JoinTimingOptions& o, Context& ctx) {
 
 RunFunction setup_join_timing(CLI::App& app) {
   auto o = std::make_shared<JoinTimingOptions>();
-  app.add_option("--sleeps", o->sleeps, "seconds each child sleeps, one child per value (e.g. 1,2,3)")
-      ->delimiter(',')
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--join-timeout", o->join_timeout, "timeout of the join(timeout) call on the busy child")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+  add_seconds(app, "--sleeps", o->sleeps, "seconds each child sleeps, one child per value (e.g. 1,2,3)")
+      ->delimiter(',');
+  add_seconds(app, "--join-timeout", o->join_timeout, "timeout of the join(timeout) call on the busy child");
   return [o](Context& ctx) { return run_join_timing(*o, ctx); };
 }
 

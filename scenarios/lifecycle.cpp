@@ -27,6 +27,7 @@
 #include "mp/connection.hpp"
 #include "mp/deadline.hpp"
 #include "mp/process.hpp"
+#include "number_options.hpp"
 #include "setups.hpp"
 
 namespace mpdemo {
@@ -145,13 +146,9 @@ Summary run_lifecycle(const LifecycleOptions& o, Context& ctx) {
 RunFunction setup_lifecycle(CLI::App& app) {
   auto o = std::make_shared<LifecycleOptions>();
   app.add_option("--name", o->name, "name of the first child (Process(name=...))")->capture_default_str();
-  app.add_option("--work", o->work, "seconds the first child works before it returns")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--exit-code", o->exit_code, "code the second child passes to sys.exit")->capture_default_str()->check(CLI::Range(1, 255));
-  app.add_option("--before-terminate", o->before_terminate, "seconds main lets the third child work before terminate()")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+  add_seconds(app, "--work", o->work, "seconds the first child works before it returns");
+  add_whole(app, "--exit-code", o->exit_code, "code the second child passes to sys.exit", 1, 255);
+  add_seconds(app, "--before-terminate", o->before_terminate, "seconds main lets the third child work before terminate()");
   return [o](Context& ctx) { return run_lifecycle(*o, ctx); };
 }
 

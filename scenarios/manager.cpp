@@ -22,6 +22,7 @@
 #include "mp/lock.hpp"
 #include "mp/manager.hpp"
 #include "mp/process.hpp"
+#include "number_options.hpp"
 #include "setups.hpp"
 
 namespace mpdemo {
@@ -97,14 +98,10 @@ Summary run_manager(const ManagerOptions& o, Context& ctx) {
 
 RunFunction setup_manager(CLI::App& app) {
   auto o = std::make_shared<ManagerOptions>();
-  app.add_option("--workers", o->workers, "worker processes, each decrementing the count once")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 2000));
-  app.add_option("--count", o->count, "the count in the dict at start")->capture_default_str();
+  add_whole(app, "--workers", o->workers, "worker processes, each decrementing the count once", 1, 2000);
+  add_whole(app, "--count", o->count, "the count in the dict at start", 0, 1000000000000);
   app.add_flag("--lock", o->lock, "hold a process-shared Lock around each read-and-write");
-  app.add_option("--delay", o->delay, "seconds between a worker's read and its write")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+  add_seconds(app, "--delay", o->delay, "seconds between a worker's read and its write");
   return [o](Context& ctx) { return run_manager(*o, ctx); };
 }
 

@@ -31,10 +31,12 @@
 #include <string>
 
 #include "mp/errors.hpp"
+#include "mp/parent_death.hpp"
 #include "mp/process.hpp"
 #include "mp/unique_fd.hpp"
 #include "proc_table.hpp"
 #include "sentinels.hpp"
+#include "number_options.hpp"
 #include "setups.hpp"
 
 namespace mpdemo {
@@ -130,6 +132,10 @@ Summary run_orphan(const OrphanOptions& o, Context& ctx) {
         report.first.reset();    // the report is for mpdemo to read
         auto ready = mp::make_pipe();  // Child -> Parent: "I have reported; you may exit"
         ctx.emit("orphan.parent_forks");
+        // The lesson is a child that outlives its parent: this one fork is
+        // not tied to Parent's death. It still ends by itself: it waits for
+        // "go" from mpdemo, whose death closes that pipe, then lingers and exits.
+        mp::set_parent_death_policy(mp::ParentDeath::LeaveChild);
         pid_t pid = mp::fork_raw("Child");
         switch (pid) {
           case 0:
@@ -216,13 +222,8 @@ RunFunction setup_orphan(CLI::App& app) {
   auto o = std::make_shared<OrphanOptions>();
   app.add_flag("!--no-subreaper", o->subreaper,
                "do not make mpdemo a child subreaper: the system picks the orphan's new parent");
-  app.add_option("--linger", o->linger, "seconds the orphan lives on after its parent died")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--reaper-wait", o->reaper_wait,
-                 "with --no-subreaper: seconds to watch whether the new parent reaps the orphan")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+  add_seconds(app, "--linger", o->linger, "seconds the orphan lives on after its parent died");
+  add_seconds(app, "--reaper-wait", o->reaper_wait, "with --no-subreaper: seconds to watch whether the new parent reaps the orphan");
   return [o](Context& ctx) { return run_orphan(*o, ctx); };
 }
 

@@ -26,6 +26,7 @@
 #include "mp/connection.hpp"
 #include "mp/process.hpp"
 #include "proc_table.hpp"
+#include "number_options.hpp"
 #include "setups.hpp"
 
 namespace mpdemo {
@@ -130,10 +131,8 @@ Summary run_pid(const PidOptions& o, Context& ctx) {
 
 RunFunction setup_pid(CLI::App& app) {
   auto o = std::make_shared<PidOptions>();
-  app.add_option("--children", o->children, "number of child processes")->capture_default_str()->check(CLI::Range(1, 2000));
-  app.add_option("--hold", o->hold, "seconds the children stay alive after reporting (time to run ps)")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+  add_whole(app, "--children", o->children, "number of child processes", 1, 2000);
+  add_seconds(app, "--hold", o->hold, "seconds the children stay alive after reporting (time to run ps)");
   return [o](Context& ctx) { return run_pid(*o, ctx); };
 }
 

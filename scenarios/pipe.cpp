@@ -24,6 +24,7 @@
 #include "mp/connection.hpp"
 #include "mp/process.hpp"
 #include "mp/shared_memory.hpp"
+#include "number_options.hpp"
 #include "setups.hpp"
 
 namespace mpdemo {
@@ -178,13 +179,9 @@ Summary run_pipe(const PipeOptions& o, Context& ctx) {
 
 RunFunction setup_pipe(CLI::App& app) {
   auto o = std::make_shared<PipeOptions>();
-  app.add_option("--items", o->items, "items the parent sends")->capture_default_str()->check(CLI::Range(0, 1000000));
-  app.add_option("--show", o->show, "the child reports the first N items one by one")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--wait", o->wait, "seconds part 2 waits for an EOF that cannot come")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+  add_whole(app, "--items", o->items, "items the parent sends", 0, 1000000);
+  add_whole(app, "--show", o->show, "the child reports the first N items one by one", 0, 2147483647);
+  add_seconds(app, "--wait", o->wait, "seconds part 2 waits for an EOF that cannot come");
   app.add_flag("--duplex", o->duplex, "use Pipe(duplex=True) (a socketpair) instead of a one-way pipe");
   return [o](Context& ctx) { return run_pipe(*o, ctx); };
 }

@@ -34,6 +34,7 @@
 #include "mp/pool.hpp"
 #include "mp/process.hpp"
 #include "mp/shared_memory.hpp"
+#include "number_options.hpp"
 #include "setups.hpp"
 
 namespace mpdemo {
@@ -226,10 +227,27 @@ Summary run_pool(const PoolOptions& o, Context& ctx) {
 
   mp::Pool pool(o.workers);
   ctx.emit("pool.setup", {{"workers", o.workers}, {"pids", pool.worker_pids()}, {"main", main_pid}});
-  const std::size_t map_workers = part_map(o, ctx, pool, t, map_in_order, processes_ok);
-  part_apply(o, ctx, pool, *concurrency, t, apply_max, async_max, apply_ok);
-  callback_pids = part_callbacks(o, ctx, pool, callbacks_ok);
-  part_imap(o, ctx, pool, ordered, unordered);
+  // A task that fails (its worker was killed while running it: the pool
+  // replaces the worker and fails that one task) ends its part, not the run:
+  // the next parts go on with the replacement, and a check says what
+  // happened, so the summary is still the last line.
+  json failures = json::array();
+  auto part = [&](const char* name, auto&& body) {
+    try {
+      body();
+    } catch (const mp::RemoteError& e) {
+      failures.push_back(std::string(name) + ": " + e.what());
+      ctx.emit("pool.part_failed", {{"part", name}, {"error", e.what()}});
+    } catch (const mp::TimeoutError& e) {
+      failures.push_back(std::string(name) + ": " + e.what());
+      ctx.emit("pool.part_failed", {{"part", name}, {"error", e.what()}});
+    }
+  };
+  std::size_t map_workers = 0;
+  part("map", [&] { map_workers = part_map(o, ctx, pool, t, map_in_order, processes_ok); });
+  part("apply", [&] { part_apply(o, ctx, pool, *concurrency, t, apply_max, async_max, apply_ok); });
+  part("callbacks", [&] { callback_pids = part_callbacks(o, ctx, pool, callbacks_ok); });
+  part("imap", [&] { part_imap(o, ctx, pool, ordered, unordered); });
 
   // Part 5: close, then join.
   try {
@@ -269,6 +287,7 @@ Summary run_pool(const PoolOptions& o, Context& ctx) {
                {"main_pid", main_pid},
                {"imap_order", ordered},
                {"imap_unordered_order", unordered}};
+  s.check("every_task_completed", failures.empty(), failures, json::array());
   s.check("map_results_in_order", map_in_order, map_in_order, true);
   s.check("processes_results_correct", processes_ok, processes_ok, true);
   s.check("apply_one_at_a_time", apply_max == 1 && apply_ok, apply_max, 1);
@@ -284,23 +303,13 @@ Summary run_pool(const PoolOptions& o, Context& ctx) {
 
 RunFunction setup_pool(CLI::App& app) {
   auto o = std::make_shared<PoolOptions>();
-  app.add_option("--workers", o->workers, "pool size")->capture_default_str()->check(CLI::Range(1, 64));
-  app.add_option("--map-tasks", o->map_tasks, "tasks for map, and processes for the comparison")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 5000));
-  app.add_option("--tasks", o->tasks, "apply and apply_async calls")->capture_default_str()->check(CLI::Range(0, 1000));
-  app.add_option("--work", o->work, "seconds each apply / apply_async task sleeps")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--callbacks", o->callbacks, "apply_async calls with a callback")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 1000));
-  app.add_option("--imap-tasks", o->imap_tasks, "items for imap and imap_unordered")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 1000));
-  app.add_option("--step", o->step, "imap item n sleeps (items - n) * S seconds")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+  add_whole(app, "--workers", o->workers, "pool size", 1, 64);
+  add_whole(app, "--map-tasks", o->map_tasks, "tasks for map, and processes for the comparison", 0, 5000);
+  add_whole(app, "--tasks", o->tasks, "apply and apply_async calls", 0, 1000);
+  add_seconds(app, "--work", o->work, "seconds each apply / apply_async task sleeps");
+  add_whole(app, "--callbacks", o->callbacks, "apply_async calls with a callback", 0, 1000);
+  add_whole(app, "--imap-tasks", o->imap_tasks, "items for imap and imap_unordered", 0, 1000);
+  add_seconds(app, "--step", o->step, "imap item n sleeps (items - n) * S seconds");
   return [o](Context& ctx) { return run_pool(*o, ctx); };
 }
 

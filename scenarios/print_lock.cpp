@@ -25,6 +25,7 @@
 #include "mp/lock.hpp"
 #include "mp/process.hpp"
 #include "mp/shared_memory.hpp"
+#include "number_options.hpp"
 #include "setups.hpp"
 
 namespace mpdemo {
@@ -182,16 +183,10 @@ Summary run_print_lock(const PrintLockOptions& o, Context& ctx) {
 
 RunFunction setup_print_lock(CLI::App& app) {
   auto o = std::make_shared<PrintLockOptions>();
-  app.add_option("--tasks", o->tasks, "number of task processes")->capture_default_str()->check(CLI::Range(1, 1000));
-  app.add_option("--work-min", o->work_min, "a task prints for at least S seconds")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--work-max", o->work_max, "a task prints for at most S seconds")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--arrive-max", o->arrive_max, "a task wants the printer after a random 0..S seconds")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+  add_whole(app, "--tasks", o->tasks, "number of task processes", 1, 1000);
+  add_seconds(app, "--work-min", o->work_min, "a task prints for at least S seconds");
+  add_seconds(app, "--work-max", o->work_max, "a task prints for at most S seconds");
+  add_seconds(app, "--arrive-max", o->arrive_max, "a task wants the printer after a random 0..S seconds");
   auto* join = app.add_flag("--join", o->join, "start one task and join it before starting the next");
   auto* lock = app.add_flag("--lock", o->lock, "the tasks take turns through one process-shared Lock");
   join->excludes(lock);

@@ -27,6 +27,7 @@
 #include "mp/process.hpp"
 #include "mp/queue.hpp"
 #include "mp/shared_memory.hpp"
+#include "number_options.hpp"
 #include "setups.hpp"
 
 namespace mpdemo {
@@ -207,13 +208,9 @@ Summary run_queue(const QueueOptions& o, Context& ctx) {
 
 RunFunction setup_queue(CLI::App& app) {
   auto o = std::make_shared<QueueOptions>();
-  app.add_option("--maxsize", o->maxsize, "the queue's maxsize")->capture_default_str()->check(CLI::Range(1, 1000));
-  app.add_option("--consumer-delay", o->consumer_delay, "the consumer sleeps S seconds before its get")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--timeout", o->timeout, "timeout of put(timeout) and get(timeout), seconds")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+  add_whole(app, "--maxsize", o->maxsize, "the queue's maxsize", 1, 1000);
+  add_seconds(app, "--consumer-delay", o->consumer_delay, "the consumer sleeps S seconds before its get");
+  add_seconds(app, "--timeout", o->timeout, "timeout of put(timeout) and get(timeout), seconds");
   return [o](Context& ctx) { return run_queue(*o, ctx); };
 }
 

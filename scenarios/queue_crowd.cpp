@@ -20,6 +20,7 @@
 #include "mp/process.hpp"
 #include "mp/queue.hpp"
 #include "mp/shared_memory.hpp"
+#include "number_options.hpp"
 #include "setups.hpp"
 
 namespace mpdemo {
@@ -142,13 +143,11 @@ Summary run_queue_crowd(const QueueCrowdOptions& o, Context& ctx) {
 
 RunFunction setup_queue_crowd(CLI::App& app) {
   auto o = std::make_shared<QueueCrowdOptions>();
-  app.add_option("--writers", o->writers, "writer processes")->capture_default_str()->check(CLI::Range(1, 2000));
-  app.add_option("--readers", o->readers, "reader processes")->capture_default_str()->check(CLI::Range(1, 2000));
-  app.add_option("--maxsize", o->maxsize, "the queue's maxsize")->capture_default_str()->check(CLI::Range(1, 1000));
-  app.add_option("--messages", o->messages, "notes each writer puts")->capture_default_str()->check(CLI::Range(1, 1000));
-  app.add_option("--readers-after", o->readers_after, "the readers start S seconds after the writers")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+  add_whole(app, "--writers", o->writers, "writer processes", 1, 2000);
+  add_whole(app, "--readers", o->readers, "reader processes", 1, 2000);
+  add_whole(app, "--maxsize", o->maxsize, "the queue's maxsize", 1, 1000);
+  add_whole(app, "--messages", o->messages, "notes each writer puts", 1, 1000);
+  add_seconds(app, "--readers-after", o->readers_after, "the readers start S seconds after the writers");
   return [o](Context& ctx) { return run_queue_crowd(*o, ctx); };
 }
 

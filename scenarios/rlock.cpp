@@ -30,6 +30,7 @@
 #include "mp/process.hpp"
 #include "mp/rlock.hpp"
 #include "mp/shared_memory.hpp"
+#include "number_options.hpp"
 #include "setups.hpp"
 
 namespace mpdemo {
@@ -240,25 +241,13 @@ Summary run_rlock(const RLockOptions& o, Context& ctx) {
 
 RunFunction setup_rlock(CLI::App& app) {
   auto o = std::make_shared<RLockOptions>();
-  app.add_option("--timeout", o->timeout, "the second Lock.acquire gives up after S seconds")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--depth", o->depth, "times the owner acquires the RLock")->capture_default_str()->check(CLI::Range(1, kMaxDepth));
-  app.add_option("--hold", o->hold, "the owner holds the RLock S seconds while another process waits")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--consumers", o->consumers, "consumer processes waiting on the Condition")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 100));
-  app.add_option("--batches", o->batches, "the producer adds batches of 1, 2, ..., N items")
-      ->capture_default_str()
-      ->check(CLI::Range(1, kMaxBatches));
-  app.add_option("--pause", o->pause, "the producer waits S seconds before each batch")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--eat", o->eat, "a consumer spends S seconds on each item")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+  add_seconds(app, "--timeout", o->timeout, "the second Lock.acquire gives up after S seconds");
+  add_whole(app, "--depth", o->depth, "times the owner acquires the RLock", 1, kMaxDepth);
+  add_seconds(app, "--hold", o->hold, "the owner holds the RLock S seconds while another process waits");
+  add_whole(app, "--consumers", o->consumers, "consumer processes waiting on the Condition", 1, 100);
+  add_whole(app, "--batches", o->batches, "the producer adds batches of 1, 2, ..., N items", 1, kMaxBatches);
+  add_seconds(app, "--pause", o->pause, "the producer waits S seconds before each batch");
+  add_seconds(app, "--eat", o->eat, "a consumer spends S seconds on each item");
   return [o](Context& ctx) { return run_rlock(*o, ctx); };
 }
 

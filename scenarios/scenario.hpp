@@ -30,10 +30,21 @@ using nlohmann::json;
 // report, a join after a kill): a safety net, never a lesson's duration.
 inline constexpr double kStepTimeout = 10.0;
 
-// Bad input that the option parser could not catch (a combination of
-// options, a file's content). The app prints it and exits 2.
+// Bad input: a combination of options, a file's content, a number out of
+// its range. The app prints it and exits 2. what() is English; an error
+// made with a key is printed from the catalogues ("error.<key>", its
+// placeholders filled from `fields`) in the user's language.
 class UsageError : public mp::Error {
-  using Error::Error;
+ public:
+  explicit UsageError(const std::string& english) : Error(english) {}
+  UsageError(std::string key, json fields, const std::string& english)
+      : Error(english), key_(std::move(key)), fields_(std::move(fields)) {}
+  const std::string& key() const noexcept { return key_; }  // empty: English only
+  const json& fields() const noexcept { return fields_; }
+
+ private:
+  std::string key_;
+  json fields_ = json::object();
 };
 
 // One random stream. Each process derives its own from the run's seed and

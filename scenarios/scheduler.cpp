@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "scheduler_sim.hpp"
+#include "number_options.hpp"
 #include "setups.hpp"
 
 namespace mpdemo {
@@ -260,24 +261,14 @@ RunFunction setup_scheduler(CLI::App& app) {
   app.add_option("-p,--policy", o->policy_word, "scheduling policy: fcfs, sjf, rr or mlfq")
       ->check(CLI::IsMember({"fcfs", "sjf", "rr", "mlfq"}))
       ->capture_default_str();
-  app.add_option("-j,--jobs", o->jobs, "number of jobs to generate from the seed")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 100));
-  app.add_option("-m,--max-length", o->max_length, "generated job lengths are 1..M ticks")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 1000));
+  add_whole(app, "-j,--jobs", o->jobs, "number of jobs to generate from the seed", 1, 100);
+  add_whole(app, "-m,--max-length", o->max_length, "generated job lengths are 1..M ticks", 1, 1000);
   app.add_option("-l,--jobs-list", o->jobs_list,
                  "the jobs instead: lengths in ticks, each optionally @arrival tick, e.g. 5,3,8 or 20,4@5,3@12");
-  app.add_option("--quantum", o->quantum, "round-robin time slice in ticks (MLFQ: the top level's)")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 1000));
-  CLI::Option* levels = app.add_option("--levels", o->levels, "MLFQ: number of queues")
-                            ->capture_default_str()
-                            ->check(CLI::Range(1, 10));
+  add_whole(app, "--quantum", o->quantum, "round-robin time slice in ticks (MLFQ: the top level's)", 1, 1000);
+  CLI::Option* levels = add_whole(app, "--levels", o->levels, "MLFQ: number of queues", 1, 10);
   app.add_option("--quanta", o->quanta, "MLFQ: time slice per level, top first, e.g. 1,2,4 (default: quantum doubled per level)");
-  app.add_option("-B,--boost", o->boost, "MLFQ: every B ticks every job goes back to the top queue (0: never)")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 100000));
+  add_whole(app, "-B,--boost", o->boost, "MLFQ: every B ticks every job goes back to the top queue (0: never)", 0, 100000);
   app.add_flag("-c,--compute", o->compute, "show the answers: the timeline, each job's times and the averages");
   return [o, levels](Context& ctx) {
     o->levels_given = levels->count() > 0;

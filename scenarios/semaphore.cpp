@@ -20,6 +20,7 @@
 #include "mp/process.hpp"
 #include "mp/semaphore.hpp"
 #include "mp/shared_memory.hpp"
+#include "number_options.hpp"
 #include "setups.hpp"
 
 namespace mpdemo {
@@ -114,14 +115,10 @@ Summary run_semaphore(const SemaphoreOptions& o, Context& ctx) {
 
 RunFunction setup_semaphore(CLI::App& app) {
   auto o = std::make_shared<SemaphoreOptions>();
-  app.add_option("--rooms", o->rooms, "rooms: the semaphore's initial value")->capture_default_str()->check(CLI::Range(1, 1000));
-  app.add_option("--users", o->users, "singer processes")->capture_default_str()->check(CLI::Range(1, 2000));
-  app.add_option("--stay-min", o->stay_min, "a singer stays at least S seconds")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--stay-max", o->stay_max, "a singer stays at most S seconds")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+  add_whole(app, "--rooms", o->rooms, "rooms: the semaphore's initial value", 1, 1000);
+  add_whole(app, "--users", o->users, "singer processes", 1, 2000);
+  add_seconds(app, "--stay-min", o->stay_min, "a singer stays at least S seconds");
+  add_seconds(app, "--stay-max", o->stay_max, "a singer stays at most S seconds");
   return [o](Context& ctx) { return run_semaphore(*o, ctx); };
 }
 

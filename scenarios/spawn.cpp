@@ -35,6 +35,7 @@
 #include "mp/process.hpp"
 #include "mp/shared_memory.hpp"
 #include "seconds_text.hpp"
+#include "number_options.hpp"
 #include "setups.hpp"
 
 namespace mpdemo {
@@ -179,13 +180,9 @@ Summary run_spawn(const SpawnOptions& o, Context& ctx) {
 
 RunFunction setup_spawn(CLI::App& app) {
   auto o = std::make_shared<SpawnOptions>();
-  app.add_option("--per-way", o->per_way, "children started each way (function target, Process subclass)")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 500));
-  app.add_option("--work-min", o->work_min, "each child works a random whole number of seconds, at least this")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 3600));
-  app.add_option("--work-max", o->work_max, "each child works a random whole number of seconds, at most this")->capture_default_str()->check(CLI::Range(0, 3600));
+  add_whole(app, "--per-way", o->per_way, "children started each way (function target, Process subclass)", 1, 500);
+  add_whole(app, "--work-min", o->work_min, "each child works a random whole number of seconds, at least this", 0, 3600);
+  add_whole(app, "--work-max", o->work_max, "each child works a random whole number of seconds, at most this", 0, 3600);
   return [o](Context& ctx) { return run_spawn(*o, ctx); };
 }
 

@@ -43,6 +43,7 @@
 #include "mp/unique_fd.hpp"
 #include "proc_table.hpp"
 #include "sentinels.hpp"
+#include "number_options.hpp"
 #include "setups.hpp"
 
 namespace mpdemo {
@@ -298,12 +299,8 @@ Summary run_states(const StatesOptions& o, Context& ctx) {
 
 RunFunction setup_states(CLI::App& app) {
   auto o = std::make_shared<StatesOptions>();
-  app.add_option("--samples", o->samples, "rows of the timeline (samples of /proc/<pid>/stat)")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 1000));
-  app.add_option("--interval", o->interval, "seconds between samples")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+  add_whole(app, "--samples", o->samples, "rows of the timeline (samples of /proc/<pid>/stat)", 1, 1000);
+  add_seconds(app, "--interval", o->interval, "seconds between samples");
   return [o](Context& ctx) { return run_states(*o, ctx); };
 }
 

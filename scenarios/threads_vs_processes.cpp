@@ -43,6 +43,7 @@
 #include "mp/process.hpp"
 #include "mp/shared_memory.hpp"
 #include "mp/unique_fd.hpp"
+#include "number_options.hpp"
 #include "setups.hpp"
 
 namespace mpdemo {
@@ -347,24 +348,14 @@ Summary run_threads_vs_processes(const TvpOptions& o, Context& ctx) {
 
 RunFunction setup_threads_vs_processes(CLI::App& app) {
   auto o = std::make_shared<TvpOptions>();
-  app.add_option("--count", o->count, "threads and processes to create and join for the cost measurement")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 5000));
-  app.add_option("--siblings", o->siblings, "processes in the crash-isolation part")
-      ->capture_default_str()
-      ->check(CLI::Range(2, 100));
-  app.add_option("--crasher", o->crasher, "the sibling that crashes (1-based)")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+  add_whole(app, "--count", o->count, "threads and processes to create and join for the cost measurement", 1, 5000);
+  add_whole(app, "--siblings", o->siblings, "processes in the crash-isolation part", 2, 100);
+  add_whole(app, "--crasher", o->crasher, "the sibling that crashes (1-based)", 1, 2147483647);
   app.add_option("--crash", o->crash_word, "how the crash happens: segv (SIGSEGV, exitcode -11) or abort (SIGABRT, -6)")
       ->check(CLI::IsMember({"segv", "abort"}))
       ->capture_default_str();
-  app.add_option("--workers", o->workers, "threads and processes for the CPU part (0: one per usable CPU)")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 256));
-  app.add_option("--work", o->work, "seconds of single-core CPU work in the CPU part (scaled by --speed)")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+  add_whole(app, "--workers", o->workers, "threads and processes for the CPU part (0: one per usable CPU)", 0, 256);
+  add_seconds(app, "--work", o->work, "seconds of single-core CPU work in the CPU part (scaled by --speed)");
   return [o](Context& ctx) {
     o->crash = o->crash_word == "abort" ? CrashKind::Abort : CrashKind::Segv;
     return run_threads_vs_processes(*o, ctx);

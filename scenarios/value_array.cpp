@@ -26,6 +26,7 @@
 #include "mp/event.hpp"
 #include "mp/process.hpp"
 #include "mp/value.hpp"
+#include "number_options.hpp"
 #include "setups.hpp"
 
 namespace mpdemo {
@@ -137,13 +138,9 @@ Summary run_value_array(const ValueArrayOptions& o, Context& ctx) {
 
 RunFunction setup_value_array(CLI::App& app) {
   auto o = std::make_shared<ValueArrayOptions>();
-  app.add_option("--length", o->length, "length of the shared int array")->capture_default_str()->check(CLI::Range(1, 100));
-  app.add_option("--processes", o->processes, "processes incrementing the shared counter")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 256));
-  app.add_option("--increments", o->increments, "increments by each process")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 10000000));
+  add_whole(app, "--length", o->length, "length of the shared int array", 1, 100);
+  add_whole(app, "--processes", o->processes, "processes incrementing the shared counter", 1, 256);
+  add_whole(app, "--increments", o->increments, "increments by each process", 1, 10000000);
   return [o](Context& ctx) { return run_value_array(*o, ctx); };
 }
 

@@ -39,6 +39,7 @@
 #include "mp/unique_fd.hpp"
 #include "proc_table.hpp"
 #include "sentinels.hpp"
+#include "number_options.hpp"
 #include "setups.hpp"
 
 namespace mpdemo {
@@ -369,13 +370,9 @@ RunFunction setup_zombie(CLI::App& app) {
                  "ignore (SIGCHLD=SIG_IGN: the kernel reaps)")
       ->check(CLI::IsMember({"wait", "sigchld", "ignore"}))
       ->capture_default_str();
-  app.add_option("--count", o->count, "number of children")->capture_default_str()->check(CLI::Range(1, 5000));
-  app.add_option("--hold", o->hold, "seconds the parent stays busy before reaping (--mode wait)")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--show", o->show, "show lines for the first N children (all are counted)")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+  add_whole(app, "--count", o->count, "number of children", 1, 5000);
+  add_seconds(app, "--hold", o->hold, "seconds the parent stays busy before reaping (--mode wait)");
+  add_whole(app, "--show", o->show, "show lines for the first N children (all are counted)", 0, 2147483647);
   return [o](Context& ctx) {
     o->mode = reap_mode(o->mode_word);
     return run_zombie(*o, ctx);

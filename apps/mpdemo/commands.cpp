@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "catalog.hpp"
+#include "number_options.hpp"
 #include "scenario.hpp"
 #include "verify.hpp"
 
@@ -65,7 +66,7 @@ void add_commands(CLI::App& app, CommandOptions& o, GlobalOptions& g) {
   explain_cmd->footer("Example:\n  mpdemo explain ticket");
 
   CLI::App* verify = app.add_subcommand("verify", "run every scenario fast with its checks; exit 1 if any failed");
-  verify->add_option("--speed", o.verify_speed, "speed for every run")->capture_default_str()->check(CLI::Range(0.0, 10.0));
+  verify->add_option("--speed", o.verify_speed, "speed for every run")->capture_default_str()->check(real_in_range("--speed", 0.0, 10.0));
   verify->add_option("--only", o.verify_only, "comma-separated scenarios to run (default: all)");
   verify->add_option("--seed", g.seed, "seed for every run (default: fixed, 1)");
   verify->add_flag("--json", g.json, "one JSON line per run and a final report line");

@@ -6,13 +6,15 @@
 #include <chrono>
 #include <cstdlib>
 
+#include "number_options.hpp"
+
 namespace mpdemo {
 
 void add_global_options(CLI::App& app, GlobalOptions& o) {
   const char* group = "Common options";
   app.add_option("--seed", o.seed, "fix every random choice (printed at start so a run can be repeated)")->group(group);
   app.add_option("--speed", o.speed, "multiply every sleep and timeout by F (0.05: twenty times faster; 0: no sleeps)")
-      ->check(CLI::Range(0.0, 100.0))
+      ->check(real_in_range("--speed", 0.0, kMaxSpeed))
       ->capture_default_str()
       ->group(group);
   app.add_flag("--json", o.json, "JSON lines on stdout: one per event, the summary last")->group(group);

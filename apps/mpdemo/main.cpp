@@ -5,7 +5,9 @@
 #include <map>
 #include <string>
 
+#include "catalog.hpp"
 #include "commands.hpp"
+#include "error_text.hpp"
 #include "global_options.hpp"
 #include "run_scenario.hpp"
 #include "scenario.hpp"
@@ -56,6 +58,12 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "mpdemo: error: %s\n(run with --help for usage)\n", e.what());
+    return 2;
+  } catch (const UsageError& e) {
+    // A number option out of its range (see scenarios/number_options.hpp).
+    const Catalog catalog(language_of_command_line(argc, argv));
+    std::fprintf(stderr, "mpdemo: error: %s\n(run with --help for usage)\n",
+                 error_text(catalog, e.key(), e.fields(), e.what()).c_str());
     return 2;
   }
 

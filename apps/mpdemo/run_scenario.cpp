@@ -9,12 +9,14 @@
 
 #include "catalog.hpp"
 #include "drawings.hpp"
+#include "error_text.hpp"
 #include "event_pump.hpp"
 #include "interrupt_guard.hpp"
 #include "mp/deadline.hpp"
 #include "mp/events.hpp"
 #include "mp/fork_hooks.hpp"
 #include "mp/lock.hpp"
+#include "mp/parent_death.hpp"
 #include "mp/ticket_db.hpp"
 #include "renderer.hpp"
 
@@ -85,6 +87,9 @@ int run_scenario(const ScenarioEntry& entry, const RunFunction& run, const Globa
   if (drawings) renderer.add(drawings.get());
 
   InterruptGuard interrupts;  // Ctrl-C ends the children with us
+  // A SIGKILL cannot be caught: the kernel ends every child with us instead
+  // (a lesson whose child must outlive its parent, orphan, opts out).
+  mp::set_parent_death_policy(mp::ParentDeath::KillChild);
   mp::events::Channel channel;
   mp::events::install(channel.write_fd(), start);
   // A run that is drawn now, or recorded to be drawn later, sends the events
@@ -108,11 +113,11 @@ int run_scenario(const ScenarioEntry& entry, const RunFunction& run, const Globa
     summary = run(ctx);
   } catch (const UsageError& e) {
     pump.finish();
-    std::fprintf(stderr, "mpdemo %s: error: %s\n", entry.name, e.what());
+    std::fprintf(stderr, "mpdemo %s: error: %s\n", entry.name, error_text(catalog, e.key(), e.fields(), e.what()).c_str());
     return 2;
   } catch (const mp::DbError& e) {
     pump.finish();
-    std::fprintf(stderr, "mpdemo %s: error: %s\n", entry.name, e.what());
+    std::fprintf(stderr, "mpdemo %s: error: %s\n", entry.name, error_text(catalog, e.key(), e.fields(), e.what()).c_str());
     return 2;
   } catch (const std::exception& e) {
     pump.finish();
@@ -121,6 +126,13 @@ int run_scenario(const ScenarioEntry& entry, const RunFunction& run, const Globa
     // not a fault to report; the signal ends this process in a moment.
     if (interrupted()) return 130;
     std::fprintf(stderr, "mpdemo %s: failed: %s\n", entry.name, e.what());
+    // The run ended early (a child it needed was killed, say), but the
+    // summary is still the last line, and a failed check says what happened.
+    mp::events::uninstall();
+    Summary failed;
+    failed.check("run_completed", false, e.what(), "no error");
+    renderer.summary(summary_json(entry.name, failed, seed, options.speed, mp::monotonic_seconds() - start));
+    renderer.flush();
     return 1;
   }
   pump.finish();

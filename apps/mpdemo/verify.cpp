@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -67,11 +68,16 @@ RunOutcome run_self(const std::vector<std::string>& args) {
   auto [out_r, out_w] = mp::make_pipe();
   const double start = mp::monotonic_seconds();
   std::fflush(nullptr);
+  const pid_t verify_pid = ::getpid();
   pid_t pid = ::fork();
   switch (pid) {
     case -1:
       return outcome;
     case 0: {
+      // A verify that is killed takes its run with it (the signal survives
+      // the exec); a verify that died before the prctl is seen by getppid.
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != verify_pid) ::_exit(127);
       ::dup2(out_w.get(), STDOUT_FILENO);
       int devnull = ::open("/dev/null", O_RDWR);
       ::dup2(devnull, STDIN_FILENO);

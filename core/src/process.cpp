@@ -20,6 +20,7 @@
 #include "mp/errors.hpp"
 #include "mp/events.hpp"
 #include "mp/fork_hooks.hpp"
+#include "mp/parent_death.hpp"
 
 namespace mp {
 namespace {
@@ -123,6 +124,7 @@ void become_child(const std::string& name, bool daemon, const std::vector<int>& 
   ::__fpurge(stdout);
   ::__fpurge(stderr);
   auto& s = state();
+  apply_parent_death_policy(s.self.pid);  // s.self is still the parent's
   s.parent = s.self;
   s.identity = identity;
   s.children_created = 0;

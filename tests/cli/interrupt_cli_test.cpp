@@ -17,64 +17,13 @@
 
 #include "mp/deadline.hpp"
 #include "mp/unique_fd.hpp"
+#include "support/background_run.hpp"
 #include "support/mpdemo_runner.hpp"
 #include "support/proc_watch.hpp"
 
 namespace {
 
-// mpdemo started in the background with its stdout on a pipe.
-struct BackgroundRun {
-  pid_t pid = -1;
-  mp::UniqueFd out;
-  std::string pending;  // bytes read past the last whole line
-
-  BackgroundRun(const std::vector<std::string>& args, const std::string& cwd) {
-    auto [r, w] = mp::make_pipe();
-    pid = ::fork();
-    if (pid == 0) {
-      ::dup2(w.get(), 1);
-      int devnull = ::open("/dev/null", O_RDWR);
-      ::dup2(devnull, 0);
-      ::dup2(devnull, 2);
-      test::exec_mpdemo(args, cwd);
-    }
-    out = std::move(r);
-  }
-  ~BackgroundRun() {
-    if (pid > 0 && ::waitpid(pid, nullptr, WNOHANG) == 0) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
-    }
-  }
-
-  // The next JSON event, or null after `timeout_s` or at EOF.
-  nlohmann::json next_event(double timeout_s) {
-    mp::Deadline deadline(timeout_s);
-    for (;;) {
-      auto newline = pending.find('\n');
-      if (newline != std::string::npos) {
-        auto line = pending.substr(0, newline);
-        pending.erase(0, newline + 1);
-        return nlohmann::json::parse(line, nullptr, false);
-      }
-      pollfd p{out.get(), POLLIN, 0};
-      if (::poll(&p, 1, deadline.poll_ms()) != 1) return nullptr;
-      char buf[4096];
-      ssize_t n = ::read(out.get(), buf, sizeof buf);
-      if (n <= 0) return nullptr;
-      pending.append(buf, static_cast<std::size_t>(n));
-    }
-  }
-
-  // Waits for the exit status (raw waitpid status); -1 after `timeout_s`.
-  int wait_status(double timeout_s) {
-    int status = -1;
-    const bool ended = test::wait_until([&] { return ::waitpid(pid, &status, WNOHANG) == pid; }, timeout_s);
-    if (!ended) return -1;
-    pid = -1;
-    return status;
-  }
-};
+using test::BackgroundRun;
 
 bool gone(pid_t pid) { return ::kill(pid, 0) != 0 && errno == ESRCH; }
 

@@ -91,7 +91,7 @@ TEST_CASE("a bad db is a clear error (exit 2) and the file is left as it was", "
     const char* says;
   };
   auto c = GENERATE(Case{"{\"count\": 1", "not valid JSON"}, Case{"[1, 2]", "expected a JSON object"},
-                    Case{"{\"tickets\": 3}", "no \"count\""}, Case{"{\"count\": -4}", "must not be negative"},
+                    Case{"{\"tickets\": 3}", "no \"count\""}, Case{"{\"count\": -4}", "must be from 0 to"},
                     Case{"{\"count\": 1.5}", "not an integer"}, Case{"{\"count\": \"3\"}", "not an integer"},
                     Case{"", "not valid JSON"});
   TempDir dir;

@@ -54,7 +54,10 @@ void exec_mpdemo(const std::vector<std::string>& args, const std::string& cwd) {
   if (::chdir(cwd.c_str()) != 0) ::_exit(127);
   ::setenv("NO_COLOR", "1", 1);
   std::vector<char*> argv;
-  std::string bin = MPDEMO_BINARY;
+  // MPDEMO_UNDER_TEST runs the tests against another build (an older
+  // commit's, to see a new test fail before its fix).
+  const char* other = std::getenv("MPDEMO_UNDER_TEST");
+  std::string bin = other && *other ? other : MPDEMO_BINARY;
   argv.push_back(bin.data());
   std::vector<std::string> copy = args;
   for (auto& a : copy) argv.push_back(a.data());

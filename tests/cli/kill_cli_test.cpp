@@ -1,0 +1,215 @@
+// SIGKILL in the middle of a run, of mpdemo itself or of one of its
+// children. A killed mpdemo takes every child with it (the kernel does it:
+// nothing in mpdemo runs after a SIGKILL) and leaves no temporary file; a
+// killed child is reported, with the summary still the last line and each
+// check counting what it says.
+#include <dirent.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "support/background_run.hpp"
+#include "support/mpdemo_runner.hpp"
+#include "support/proc_watch.hpp"
+
+namespace {
+
+// Processes whose parent is `parent`, from /proc.
+std::vector<pid_t> children_of(pid_t parent) {
+  std::vector<pid_t> out;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(in, line)) continue;
+    const auto paren = line.rfind(')');
+    if (paren == std::string::npos) continue;
+    std::istringstream rest(line.substr(paren + 2));
+    char state = 0;
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    if (ppid == parent && state != 'Z') out.push_back(static_cast<pid_t>(std::stoi(name)));
+  }
+  return out;
+}
+
+// Every descendant of `root` alive now (children, their children, ...).
+std::set<pid_t> descendants(pid_t root) {
+  std::set<pid_t> found;
+  std::vector<pid_t> todo{root};
+  while (!todo.empty()) {
+    const pid_t p = todo.back();
+    todo.pop_back();
+    for (pid_t c : children_of(p))
+      if (found.insert(c).second) todo.push_back(c);
+  }
+  return found;
+}
+
+// Orphans of a killed mpdemo come to this test process, which reaps them:
+// the test does not depend on what pid 1 does, and leaves no zombie.
+struct AdoptOrphans {
+  AdoptOrphans() { ::prctl(PR_SET_CHILD_SUBREAPER, 1); }
+  ~AdoptOrphans() {
+    while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+    }
+    ::prctl(PR_SET_CHILD_SUBREAPER, 0);
+  }
+};
+
+// Reads events until `pred(event)` holds; false at EOF or after 30 s.
+template <class Pred>
+bool read_until(test::BackgroundRun& run, Pred pred) {
+  for (;;) {
+    auto e = run.next_event(30.0);
+    if (!e.is_object()) return false;
+    if (pred(e)) return true;
+  }
+}
+
+// The last JSON line of a run that is left to finish.
+nlohmann::json read_to_end(test::BackgroundRun& run) {
+  nlohmann::json last;
+  for (;;) {
+    auto e = run.next_event(120.0);
+    if (!e.is_object()) return last;
+    last = e;
+  }
+}
+
+}  // namespace
+
+TEST_CASE("SIGKILL of mpdemo ends every child it started", "[cli][kill]") {
+  struct Case {
+    std::vector<std::string> args;
+    std::size_t children;  // how many to see running before the kill
+  };
+  // Each would leave children running for seconds or for good: states a
+  // spinning and a stopped one, ticket buyers in a 30 s purchase, the
+  // echo-server's server listening.
+  auto c = GENERATE(Case{{"states", "--interval", "5"}, 3},
+                    Case{{"ticket", "--lock", "--buy-min", "30", "--buy-max", "30", "--search-max", "0"}, 5},
+                    Case{{"queue-crowd", "--readers-after", "30"}, 5},
+                    Case{{"echo-server", "--think", "30"}, 2});
+  CAPTURE(c.args[0]);
+  AdoptOrphans adopt;
+  test::TempDir dir;
+  std::vector<std::string> args = c.args;
+  for (const char* a : {"--json", "--seed", "3"}) args.push_back(a);
+  test::BackgroundRun run(args, dir.path());
+  const pid_t main_pid = run.pid;
+  std::set<pid_t> seen;
+  REQUIRE(test::wait_until(
+      [&] {
+        run.next_event(0.01);  // keep the pipe drained
+        seen = descendants(main_pid);
+        return seen.size() >= c.children;
+      },
+      30.0));
+  REQUIRE(::kill(main_pid, SIGKILL) == 0);
+  const int status = run.wait_status(30.0);
+  CHECK(WIFSIGNALED(status));
+  for (pid_t child : seen) {
+    CAPTURE(child);
+    CHECK(test::wait_until([child] { return test::not_running(child); }, 10.0));
+  }
+}
+
+TEST_CASE("SIGKILL of mpdemo during file-append leaves no temporary file", "[cli][kill][file-append]") {
+  AdoptOrphans adopt;
+  test::TempDir dir;
+  test::BackgroundRun run({"file-append", "--json", "--delay-max", "30", "--seed", "1"}, dir.path());
+  REQUIRE(read_until(run, [](const nlohmann::json& e) { return e["kind"] == "file-append.opened"; }));
+  auto files = [&] {
+    std::vector<std::string> names;
+    for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
+      names.push_back(entry.path().filename().string());
+    return names;
+  };
+  REQUIRE(files().size() == 1);  // the run's file, being written
+  REQUIRE(::kill(run.pid, SIGKILL) == 0);
+  run.wait_status(30.0);
+  CHECK(test::wait_until([&] { return files().empty(); }, 10.0));
+  INFO(files().size());
+}
+
+TEST_CASE("a pool worker killed in a task: a failed check says so and the summary is last", "[cli][kill][pool]") {
+  test::TempDir dir;
+  test::BackgroundRun run({"pool", "--json", "--workers", "2", "--map-tasks", "10", "--tasks", "2", "--work", "20",
+                           "--callbacks", "2", "--imap-tasks", "2", "--step", "0", "--seed", "1"},
+                          dir.path());
+  pid_t worker = 0;
+  REQUIRE(read_until(run, [&](const nlohmann::json& e) {
+    if (e["kind"] != "pool.work") return false;
+    worker = e["pid"].get<pid_t>();
+    return true;
+  }));
+  REQUIRE(::kill(worker, SIGKILL) == 0);
+  const nlohmann::json last = read_to_end(run);
+  const int status = run.wait_status(30.0);
+  INFO(last.dump());
+  REQUIRE(last["kind"] == "summary");
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 1);
+  CHECK(last["ok"] == false);
+  nlohmann::json check;
+  for (const auto& c : last["checks"])
+    if (c["name"] == "every_task_completed") check = c;
+  REQUIRE(check.is_object());
+  CHECK(check["ok"] == false);
+  CHECK(check["value"].dump().find("signal 9") != std::string::npos);
+  // The parts after the failed one still ran, on the replacement worker.
+  for (const auto& c : last["checks"])
+    if (c["name"] == "callbacks_in_main_process" || c["name"] == "imap_in_order") CHECK(c["ok"] == true);
+}
+
+TEST_CASE("echo-server: a pool worker killed while serving is not counted beside its replacement",
+          "[cli][kill][echo-server]") {
+  test::TempDir dir;
+  test::BackgroundRun run({"echo-server", "--json", "--mode", "pool", "--workers", "2", "--clients", "5",
+                           "--messages", "3", "--think", "0.3", "--stagger", "0", "--seed", "1"},
+                          dir.path());
+  pid_t worker = 0;
+  REQUIRE(read_until(run, [&](const nlohmann::json& e) {
+    if (e["kind"] != "echo.serving") return false;
+    worker = e["pid"].get<pid_t>();
+    return true;
+  }));
+  REQUIRE(::kill(worker, SIGKILL) == 0);
+  const nlohmann::json last = read_to_end(run);
+  run.wait_status(30.0);
+  INFO(last.dump());
+  REQUIRE(last["kind"] == "summary");
+  CHECK(last["max_served_at_once"].get<int>() <= 2);
+  for (const auto& c : last["checks"])
+    if (c["name"] == "at_most_workers_at_once") CHECK(c["ok"] == true);
+}
+
+TEST_CASE("crawler: a page whose worker was killed is fetched again, and parsed once", "[cli][kill][crawler]") {
+  test::TempDir dir;
+  test::BackgroundRun run({"crawler", "--json", "--workers", "2", "--latency", "0.5", "--seed", "1"}, dir.path());
+  pid_t worker = 0;
+  REQUIRE(read_until(run, [&](const nlohmann::json& e) {
+    if (e["kind"] != "crawl.fetching") return false;
+    worker = e["pid"].get<pid_t>();
+    return true;
+  }));
+  REQUIRE(::kill(worker, SIGKILL) == 0);
+  const nlohmann::json last = read_to_end(run);
+  run.wait_status(30.0);
+  INFO(last.dump());
+  REQUIRE(last["kind"] == "summary");
+  CHECK(last["fetches_lost_with_a_worker"] == 1);
+  for (const auto& c : last["checks"])
+    if (c["name"] == "every_page_parsed_once" || c["name"] == "broken_links_reported_once") CHECK(c["ok"] == true);
+}
