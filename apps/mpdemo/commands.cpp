@@ -80,7 +80,7 @@ void add_commands(CLI::App& app, CommandOptions& o, GlobalOptions& g) {
   replay->add_option("recording", o.replay.file, "the recording: the output of mpdemo NAME --json")->required();
   replay->add_option("--pace", o.replay.pace, "replay at the recorded times x F (default 0: at once)")
       ->capture_default_str()
-      ->check(CLI::Range(0.0, 100.0));
+      ->check(real_in_range("--pace", 0.0, 100.0));
   replay->add_option("--lang", g.lang, "language (default: the recording's)")->check(CLI::IsMember({"zh", "en"}));
   replay->add_flag("--no-color", g.no_color, "no colours (also when NO_COLOR is set)");
   replay->add_flag("-q,--quiet", g.quiet, "print only the summary");
