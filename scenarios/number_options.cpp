@@ -40,10 +40,11 @@ CLI::Validator real_in_range(const std::string& option, double min, double max) 
         errno = 0;
         char* end = nullptr;
         const double v = std::strtod(text.c_str(), &end);
-        // strtod takes "nan", "inf" and hex floats; a whole, finite value in
-        // range is all we take.
-        if (text.empty() || end != text.c_str() + text.size() || errno == ERANGE || !std::isfinite(v) || v < min ||
-            v > max)
+        // strtod also takes "nan", "inf" and hex floats ("0x10"); only
+        // decimal digits, a sign, a point and an exponent are a number here.
+        const bool decimal = text.find_first_not_of("0123456789+-.eE") == std::string::npos;
+        if (text.empty() || !decimal || end != text.c_str() + text.size() || errno == ERANGE || !std::isfinite(v) ||
+            v < min || v > max)
           reject(option, text, lo, hi, false);
         return {};
       },
