@@ -28,9 +28,9 @@ std::string server_name(const Process& server) {
 // Asks the server to stop, on a connection of its own (as CPython's
 // _finalize_manager does), waiting for the reply at most `timeout`.
 // Failures are ignored: the caller escalates to signals.
-void request_shutdown(const std::string& address, double timeout) noexcept {
+void request_shutdown(const manager::Endpoint& endpoint, double timeout) noexcept {
   try {
-    Connection conn(manager::connect_abstract(address), true, true, Connection::Kind::Socket);
+    Connection conn = manager::open_connection(endpoint);
     conn.send(manager::Request{manager::kServer, manager::Op::Shutdown, json::array()});
     if (conn.poll(timeout)) (void)conn.recv_bytes();
   } catch (const std::exception&) {
@@ -40,14 +40,16 @@ void request_shutdown(const std::string& address, double timeout) noexcept {
 
 }  // namespace
 
-Manager::Manager() : address_(manager::unique_address()), owner_pid_(::getpid()) {
+Manager::Manager()
+    : address_(manager::unique_address()), authkey_(manager::make_authkey()), owner_pid_(::getpid()) {
   // The socket is listening before fork(), so a proxy may connect the
-  // moment the constructor returns: no handshake with the server needed.
+  // moment the constructor returns: no waiting for the server to start.
   UniqueFd listener = manager::listen_abstract(address_);
   const int listener_fd = listener.get();
   const pid_t manager_pid = owner_pid_;
-  server_ = Process([listener_fd, manager_pid] { manager::serve(UniqueFd(listener_fd), manager_pid); }, {},
-                    Daemon::Yes);
+  server_ = Process(
+      [listener_fd, manager_pid, key = authkey_] { manager::serve(UniqueFd(listener_fd), manager_pid, key); }, {},
+      Daemon::Yes);
   server_.set_name(server_name(server_));
   server_.start();
   // `listener` closes here, in this process: only the server holds it now.
@@ -55,6 +57,7 @@ Manager::Manager() : address_(manager::unique_address()), owner_pid_(::getpid())
 
 Manager::Manager(Manager&& other) noexcept
     : address_(std::exchange(other.address_, {})),
+      authkey_(std::move(other.authkey_)),
       server_(std::move(other.server_)),
       owner_pid_(other.owner_pid_),
       shut_down_(other.shut_down_) {}
@@ -71,17 +74,19 @@ Manager::~Manager() {
 
 std::uint32_t Manager::create(manager::Kind kind, const json& initial) {
   if (address_.empty() || shut_down_) throw ProcessError("manager has shut down");
-  json id = manager::call(address_, manager::kServer, manager::Op::Create,
+  json id = manager::call(endpoint(), manager::kServer, manager::Op::Create,
                           json::array({static_cast<int>(kind), initial}));
   return id.get<std::uint32_t>();
 }
 
-DictProxy Manager::dict(const json& initial) { return DictProxy(address_, create(manager::Kind::Dict, initial)); }
+manager::Endpoint Manager::endpoint() const { return {address_, authkey_, owner_pid_}; }
 
-ListProxy Manager::list(const json& initial) { return ListProxy(address_, create(manager::Kind::List, initial)); }
+DictProxy Manager::dict(const json& initial) { return DictProxy(endpoint(), create(manager::Kind::Dict, initial)); }
+
+ListProxy Manager::list(const json& initial) { return ListProxy(endpoint(), create(manager::Kind::List, initial)); }
 
 NamespaceProxy Manager::Namespace(const json& attributes) {
-  return NamespaceProxy(address_, create(manager::Kind::Namespace, attributes));
+  return NamespaceProxy(endpoint(), create(manager::Kind::Namespace, attributes));
 }
 
 void Manager::shutdown() {
@@ -90,7 +95,7 @@ void Manager::shutdown() {
     throw ProcessError("only the process that started manager '" + server_.name() + "' can shut it down");
   shut_down_ = true;
   manager::drop_connection(address_);
-  if (server_.is_alive()) request_shutdown(address_, 1.0);
+  if (server_.is_alive()) request_shutdown(endpoint(), 1.0);
   // CPython's _finalize_manager: join(1.0), then terminate; and here, as a
   // last resort, kill, so that shutdown() never returns with the server alive.
   if (!server_.join(1.0)) {

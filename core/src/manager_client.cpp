@@ -41,7 +41,8 @@ ConnectionTable::~ConnectionTable() { connections_destroyed = true; }
   throw RemoteError("manager '" + address + "' cannot be reached: " + why);
 }
 
-Connection& connection_to(const std::string& address) {
+Connection& connection_to(const Endpoint& endpoint) {
+  const std::string& address = endpoint.address;
   if (connections_destroyed) throw_unreachable(address, "this thread is ending");
   const pid_t self = ::getpid();
   for (auto& c : connections.list)
@@ -49,14 +50,14 @@ Connection& connection_to(const std::string& address) {
   // Inherited entries are the parent's: drop them all (closing our copies
   // only), so a child never keeps sockets it does not use.
   std::erase_if(connections.list, [self](const ClientConnection& c) { return c.pid != self; });
-  UniqueFd fd;
+  Connection conn;
   try {
-    fd = connect_abstract(address);
+    conn = open_connection(endpoint);
   } catch (const OSError& e) {
     throw_unreachable(address, std::string(e.what()) + " (has it shut down?)");
+  } catch (const EOFError& e) {
+    throw_unreachable(address, std::string("it closed the connection during authentication: ") + e.what());
   }
-  Connection conn(std::move(fd), true, true, Connection::Kind::Socket);
-  conn.set_max_message(kMaxReply);
   connections.list.push_back({address, self, std::move(conn)});
   return connections.list.back().conn;
 }
@@ -74,7 +75,22 @@ Connection& connection_to(const std::string& address) {
 
 }  // namespace
 
-json call(const std::string& address, ObjectId object, Op op, json args) {
+Connection open_connection(const Endpoint& endpoint) {
+  Connection conn(connect_abstract(endpoint.address), true, true, Connection::Kind::Socket);
+  // Who listens there? Only the manager's socket may see the key.
+  const PeerCredentials peer = peer_credentials(conn.fileno());
+  if (peer.uid != ::geteuid() || (endpoint.listener_pid != 0 && peer.pid != endpoint.listener_pid))
+    throw_unreachable(endpoint.address, "the socket is held by process " + std::to_string(peer.pid) + " (uid " +
+                                            std::to_string(peer.uid) + "), not by the manager");
+  conn.set_max_message(kMaxReply);
+  conn.send_bytes(endpoint.authkey);
+  if (conn.recv_bytes(64) != kWelcome)
+    throw RemoteError("manager '" + endpoint.address + "' refused the connection: authentication failed");
+  return conn;
+}
+
+json call(const Endpoint& endpoint, ObjectId object, Op op, json args) {
+  const std::string& address = endpoint.address;
   // Checked here, so that the caller learns what is wrong with its value
   // (the server would only disconnect it). encode() throws ValueError for a
   // value nested deeper than kMaxJsonDepth.
@@ -82,7 +98,7 @@ json call(const std::string& address, ObjectId object, Op op, json args) {
   if (request.size() > kMaxRequest)
     throw ValueError("manager request of " + std::to_string(request.size()) + " bytes is over the limit of " +
                      std::to_string(kMaxRequest) + " bytes");
-  Connection& conn = connection_to(address);
+  Connection& conn = connection_to(endpoint);
   Reply reply;
   try {
     conn.send_bytes(request);

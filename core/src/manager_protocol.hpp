@@ -7,6 +7,16 @@
 //
 // Object id 0 is the server itself (Create, Shutdown); objects get ids from 1.
 //
+// Who may talk to the server (the socket's name is visible to every local
+// user in /proc/net/unix): the server accepts only a peer of its own user
+// (SO_PEERCRED), and only after that peer's first message is the manager's
+// authkey (32 random bytes made with the Manager, inherited by every process
+// forked after it, as Python's authkey is); it answers "#WELCOME" or
+// "#FAILURE" (Python's words) and drops a failed client. The client checks
+// first (SO_PEERCRED) that the socket's other end is the listener it
+// expects (the process that made the Manager, which called listen()), so
+// the key is never handed to an impostor.
+//
 // Limits (a request comes from any process that can reach the socket):
 // a request or reply is at most kMaxRequest / kMaxReply bytes, and its JSON
 // at most kMaxJsonDepth levels deep (mp/codec.hpp). A client that sends a
@@ -16,14 +26,19 @@
 // request first and throws ValueError, so a program sees why.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <utility>
 
 #include <nlohmann/json.hpp>
 
+#include "mp/connection.hpp"
+#include "mp/manager_proxies.hpp"
 #include "mp/unique_fd.hpp"
 
 namespace mp::detail::manager {
@@ -36,6 +51,11 @@ inline constexpr ObjectId kServer = 0;
 // bounded, because the server may hold one request per connected client.
 inline constexpr std::size_t kMaxRequest = std::size_t{64} << 20;
 inline constexpr std::size_t kMaxReply = std::size_t{64} << 20;
+
+inline constexpr std::size_t kAuthkeyBytes = 32;
+// Python's answers to a client's authentication (multiprocessing.connection).
+inline constexpr std::string_view kWelcome = "#WELCOME";
+inline constexpr std::string_view kFailure = "#FAILURE";
 
 // What a request asks for. Grouped by the kind of object it applies to; the
 // server checks that the object is of that kind.
@@ -99,17 +119,33 @@ UniqueFd connect_abstract(const std::string& name);
 
 // A name no other live manager on this machine has.
 std::string unique_address();
+// kAuthkeyBytes from the kernel's random source (getrandom); throws OSError.
+std::string make_authkey();
+
+// The user id and pid of the process at the other end of a Unix socket
+// (SO_PEERCRED: the process that connected, or that listened); throws OSError.
+struct PeerCredentials {
+  uid_t uid;
+  pid_t pid;
+};
+PeerCredentials peer_credentials(int socket_fd);
 
 // Runs in the server process (the target of the Manager's Process): serves
 // requests on `listener` until a Shutdown request or until the process
-// `manager_pid` (the one that started the server) ends.
-void serve(UniqueFd listener, pid_t manager_pid);
+// `manager_pid` (the one that started the server) ends. Clients must prove
+// they know `authkey`.
+void serve(UniqueFd listener, pid_t manager_pid, std::string authkey);
+
+// A new connection to the server, authenticated. Throws OSError when it
+// cannot connect, RemoteError when the other end is not the expected server
+// or refuses the key.
+Connection open_connection(const Endpoint& endpoint);
 
 // One request from this thread of this process, on its own connection to
-// `address` (opened on first use, and again after a fork). Throws the
+// the server (opened on first use, and again after a fork). Throws the
 // exception the server reported, or RemoteError when the server cannot be
 // reached or goes away during the call.
-nlohmann::json call(const std::string& address, ObjectId object, Op op, nlohmann::json args);
+nlohmann::json call(const Endpoint& endpoint, ObjectId object, Op op, nlohmann::json args);
 
 // Closes this thread's connection to `address`, if it has one.
 void drop_connection(const std::string& address) noexcept;

@@ -7,7 +7,7 @@ namespace mp {
 using detail::manager::Op;
 using nlohmann::json;
 
-json BaseProxy::call(Op op, json args) const { return detail::manager::call(address_, id_, op, std::move(args)); }
+json BaseProxy::call(Op op, json args) const { return detail::manager::call(endpoint_, id_, op, std::move(args)); }
 
 // DictProxy
 

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -36,6 +37,7 @@ using nlohmann::json;
 // shared_ptr: it lives until the last of them is done with it.
 struct ServerState {
   RequestHandler handler;  // the objects, and what each request does to them
+  std::string authkey;     // what a client's first message must be
 
   std::mutex clients_mutex;           // guards the three fields below
   std::unordered_set<int> client_fds;  // sockets of connected clients, to shut down at the end
@@ -72,6 +74,25 @@ void request_stop(ServerState& server) noexcept {
   }
 }
 
+// Constant time: how much of a wrong key matched does not show in how long
+// the comparison took.
+bool same_key(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  unsigned char differ = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) differ |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return differ == 0;
+}
+
+// A peer of our own user whose first message is the authkey gets
+// "#WELCOME"; any other gets "#FAILURE" (or, another user, nothing at all).
+bool let_in(const ServerState& server, Connection& conn) {
+  if (peer_credentials(conn.fileno()).uid != ::geteuid()) return false;
+  conn.set_max_message(kAuthkeyBytes);  // a first message longer than a key is not one
+  const bool known = same_key(conn.recv_bytes(), server.authkey);
+  conn.send_bytes(known ? kWelcome : kFailure);
+  return known;
+}
+
 // One client's requests, one after another, until it disconnects (or the
 // server shuts its socket down while stopping). `socket` is the fd that
 // client_fds names; the Connection reads and writes a dup of it, so that
@@ -82,6 +103,7 @@ void serve_client(const std::shared_ptr<ServerState>& server, UniqueFd socket) {
     UniqueFd own(::fcntl(socket.get(), F_DUPFD_CLOEXEC, 0));
     if (!own) throw_os_error("dup(manager client socket)");
     Connection conn(std::move(own), true, true, Connection::Kind::Socket);
+    if (!let_in(*server, conn)) throw EOFError("not let in");
     conn.set_max_message(kMaxRequest);
     for (;;) {
       std::string bytes = conn.recv_bytes();
@@ -158,6 +180,27 @@ UniqueFd connect_abstract(const std::string& name) {
   return fd;
 }
 
+std::string make_authkey() {
+  std::string key(kAuthkeyBytes, '\0');
+  std::size_t got = 0;
+  while (got < key.size()) {
+    const ssize_t n = ::getrandom(key.data() + got, key.size() - got, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_os_error("getrandom(manager authkey)");
+    }
+    got += static_cast<std::size_t>(n);
+  }
+  return key;
+}
+
+PeerCredentials peer_credentials(int socket_fd) {
+  ucred cred{};
+  socklen_t length = sizeof cred;
+  if (::getsockopt(socket_fd, SOL_SOCKET, SO_PEERCRED, &cred, &length) != 0) throw_os_error("getsockopt(SO_PEERCRED)");
+  return {cred.uid, cred.pid};
+}
+
 std::string unique_address() {
   static std::atomic<unsigned> counter{0};
   // pid and counter make it unique among live managers; the random part
@@ -167,7 +210,7 @@ std::string unique_address() {
          std::to_string(random());
 }
 
-void serve(UniqueFd listener, pid_t manager_pid) {
+void serve(UniqueFd listener, pid_t manager_pid, std::string authkey) {
   // Ctrl-C reaches the whole foreground process group; the manager process
   // decides when its server ends (CPython does the same, bpo-36368).
   ::signal(SIGINT, SIG_IGN);
@@ -179,6 +222,7 @@ void serve(UniqueFd listener, pid_t manager_pid) {
   if (::getppid() != manager_pid) return;  // it died before we could watch it
 
   auto server = std::make_shared<ServerState>();
+  server->authkey = std::move(authkey);
   std::tie(server->stop_read, server->stop_write) = make_pipe();
 
   for (;;) {

@@ -24,7 +24,8 @@ using nlohmann::json;
 
 namespace {
 
-// A client of our own on the manager's abstract socket, not a proxy.
+// A client of our own on the manager's abstract socket, not a proxy, let in
+// as a proxy is: its first message is the manager's authkey.
 mp::UniqueFd connect_to(const mp::Manager& manager) {
   mp::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   REQUIRE(fd.valid());
@@ -34,6 +35,12 @@ mp::UniqueFd connect_to(const mp::Manager& manager) {
   name.copy(addr.sun_path + 1, name.size());
   const auto length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
   REQUIRE(::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), length) == 0);
+  const auto key_len = static_cast<std::uint32_t>(manager.authkey().size());
+  mp::write_all(fd.get(), &key_len, 4);
+  mp::write_all(fd.get(), manager.authkey().data(), key_len);
+  char welcome[12];
+  REQUIRE(mp::read_exact(fd.get(), welcome, sizeof welcome));
+  REQUIRE(std::string(welcome + 4, 8) == "#WELCOME");
   return fd;
 }
 

@@ -16,6 +16,10 @@
 // stop, waits up to a second, then terminates it, as Python's finalizer does.
 // It also stops by itself when the process that started it ends.
 //
+// Only processes of the same user that know the manager's authkey (every
+// process forked after the Manager was made) are served: see
+// manager_protocol.hpp for the handshake.
+//
 // Differences from Python, on purpose:
 // - objects live until the server ends (no reference counting of proxies);
 // - dict keys and Namespace attribute names are strings, values are JSON;
@@ -67,14 +71,19 @@ class Manager {
   pid_t pid() const noexcept { return server_.pid(); }
   // The abstract socket name the server listens on (Python's address).
   const std::string& address() const noexcept { return address_; }
+  // The key a client must send as its first message (Python's authkey):
+  // 32 random bytes. Only for a client of one's own; proxies send it.
+  const std::string& authkey() const noexcept { return authkey_; }
   // The server's exit code once it has ended (0 after a clean shutdown).
   std::optional<int> exitcode() { return server_.exitcode(); }
 
  private:
   // Makes an object in the server; returns its id.
   std::uint32_t create(detail::manager::Kind kind, const nlohmann::json& initial);
+  detail::manager::Endpoint endpoint() const;
 
   std::string address_;  // empty once moved from
+  std::string authkey_;
   Process server_;
   pid_t owner_pid_ = 0;  // the process that started the server and may reap it
   bool shut_down_ = false;

@@ -16,6 +16,8 @@
 // Indices follow Python: negative ones count from the end.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -38,6 +40,16 @@ class AttributeError : public Error { using Error::Error; };
 namespace detail::manager {
 enum class Op : std::uint8_t;
 enum class Kind : std::uint8_t;
+
+// Where a manager's server is, and what a client needs to be let in.
+struct Endpoint {
+  std::string address;   // the abstract Unix socket name
+  std::string authkey;   // Python's authkey: the first message on every connection
+  // Who called listen() on the socket: the process that made the Manager
+  // (the server inherited the socket). SO_PEERCRED names that process to
+  // a client, which checks it before sending the key.
+  pid_t listener_pid = 0;
+};
 }  // namespace detail::manager
 
 class Manager;
@@ -46,15 +58,15 @@ class Manager;
 class BaseProxy {
  public:
   // The manager's address (an abstract Unix socket name) and the object id.
-  const std::string& address() const noexcept { return address_; }
+  const std::string& address() const noexcept { return endpoint_.address; }
   std::uint32_t id() const noexcept { return id_; }
 
  protected:
-  BaseProxy(std::string address, std::uint32_t id) : address_(std::move(address)), id_(id) {}
+  BaseProxy(detail::manager::Endpoint endpoint, std::uint32_t id) : endpoint_(std::move(endpoint)), id_(id) {}
   nlohmann::json call(detail::manager::Op op, nlohmann::json args = nlohmann::json::array()) const;
 
  private:
-  std::string address_;
+  detail::manager::Endpoint endpoint_;  // as Python's proxies carry their manager's authkey
   std::uint32_t id_;
 };
 
@@ -91,7 +103,7 @@ class DictProxy : public BaseProxy {
 
  private:
   friend class Manager;  // the only maker of proxies
-  DictProxy(std::string address, std::uint32_t id) : BaseProxy(std::move(address), id) {}
+  DictProxy(detail::manager::Endpoint endpoint, std::uint32_t id) : BaseProxy(std::move(endpoint), id) {}
 };
 
 // A list in the server.
@@ -122,7 +134,7 @@ class ListProxy : public BaseProxy {
 
  private:
   friend class Manager;  // the only maker of proxies
-  ListProxy(std::string address, std::uint32_t id) : BaseProxy(std::move(address), id) {}
+  ListProxy(detail::manager::Endpoint endpoint, std::uint32_t id) : BaseProxy(std::move(endpoint), id) {}
 };
 
 // Python's Namespace: named attributes in the server.
@@ -143,7 +155,7 @@ class NamespaceProxy : public BaseProxy {
 
  private:
   friend class Manager;  // the only maker of proxies
-  NamespaceProxy(std::string address, std::uint32_t id) : BaseProxy(std::move(address), id) {}
+  NamespaceProxy(detail::manager::Endpoint endpoint, std::uint32_t id) : BaseProxy(std::move(endpoint), id) {}
 };
 
 }  // namespace mp
