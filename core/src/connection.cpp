@@ -36,13 +36,20 @@ std::atomic<bool> sigpipe_checked{false};
 
 void forget_sigpipe_check_in_child() { sigpipe_checked.store(false, std::memory_order_relaxed); }
 
+// Installed before main(), while the process has one thread: it used to be a
+// function-local `static` in ensure_sigpipe_ignored(), and a fork by one thread
+// while another ran that initialiser left the child a guard marked "in
+// progress", so the child's first send waited in __cxa_guard_acquire for ever
+// (see core/FORK_SAFETY.md).
+[[gnu::constructor]] void install_forget_sigpipe_check_in_child() {
+  ::pthread_atfork(nullptr, nullptr, forget_sigpipe_check_in_child);
+}
+
 // A write to a pipe without readers raises SIGPIPE, whose default action
 // kills the process; ignored, the write fails with EPIPE and we throw. Only
 // the default disposition is changed: a handler the program set stays.
 void ensure_sigpipe_ignored() {
   if (sigpipe_checked.load(std::memory_order_relaxed)) return;
-  static const bool registered = (pthread_atfork(nullptr, nullptr, forget_sigpipe_check_in_child), true);
-  (void)registered;
   struct sigaction current {};
   if (::sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL &&
       !(current.sa_flags & SA_SIGINFO))

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "mp/connection.hpp"
 #include "mp/errors.hpp"
 #include "mp/lock.hpp"
 #include "mp/pool.hpp"
@@ -117,6 +118,44 @@ TEST_CASE("a fork while another thread takes its first lock gives a child that c
           const bool ended = test::join_one(child, kHungAfter);
           first_lock.join();
           return ended && child.exitcode() == 0 ? 0 : 3;
+        },
+        60.0);
+    if (code == 3) ++hung;
+    else if (code != 0) ++failed;
+  }
+  INFO(kRounds << " rounds");
+  CHECK(hung == 0);
+  CHECK(failed == 0);
+}
+
+// The same lazy static was in connection.cpp: the first send on a pipe
+// registered a pthread_atfork handler inside a function-local static. One
+// thread makes the process's first send while another forks a child that
+// sends too; the child must deliver its message and end.
+TEST_CASE("a fork while another thread sends its first message gives a child that can send", "[core][fork]") {
+  constexpr int kRounds = 300;
+  int hung = 0, failed = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    const int code = test::run_in_child(
+        [] {
+          auto [reader, writer] = mp::Pipe(false);
+          auto [child_reader, child_writer] = mp::Pipe(false);
+          std::atomic<int> ready{0};
+          std::thread first_send([&] {
+            ready.fetch_add(1);
+            while (ready.load() < 2) {
+            }
+            writer.send_bytes("parent");
+          });
+          ready.fetch_add(1);
+          while (ready.load() < 2) {
+          }
+          mp::Process child([&child_writer] { child_writer.send_bytes("child"); });
+          child.start();
+          const bool ended = test::join_one(child, kHungAfter);
+          first_send.join();
+          const bool delivered = ended && child_reader.poll(0) && child_reader.recv_bytes() == "child";
+          return ended && child.exitcode() == 0 && delivered && reader.recv_bytes() == "parent" ? 0 : 3;
         },
         60.0);
     if (code == 3) ++hung;
