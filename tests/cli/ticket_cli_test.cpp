@@ -128,7 +128,7 @@ TEST_CASE("bad usage exits 2 with a message naming the problem", "[cli][errors]"
   CHECK(lang.exit_code == 2);
 }
 
-TEST_CASE("--help lists scenarios, each scenario's --help has an example", "[cli][help]") {
+TEST_CASE("mpdemo --help lists scenarios, each scenario's --help has an example", "[cli][help]") {
   auto top = test::run_mpdemo({"--help"});
   CHECK(top.exit_code == 0);
   CHECK(top.out.find("ticket") != std::string::npos);

@@ -146,7 +146,7 @@ TEST_CASE("the largest count is accepted", "[cli][ticket][db]") {
   CHECK(r.summary()["remaining"] == 9223372036854775805LL);
 }
 
-TEST_CASE("--tickets out of range is exit 2 naming the option and the range", "[cli][ticket][options]") {
+TEST_CASE("ticket --tickets out of range is exit 2 naming the option and the range", "[cli][ticket][options]") {
   auto value = GENERATE(as<std::string>{}, "99999999999999999999", "9223372036854775808", "-1", "1.5", "nan", "");
   TempDir dir;
   auto r = run_mpdemo({"ticket", "--tickets", value, "--speed", "0"}, dir.path());

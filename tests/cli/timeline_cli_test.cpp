@@ -111,7 +111,7 @@ TEST_CASE("a buyer killed holding the lock: its spans are cut at its death, the 
   CHECK(d["states"][0][1] == "查票中");
 }
 
-TEST_CASE("--chart: a row per process after the summary, a legend, plain characters off a terminal",
+TEST_CASE("chart (--chart): a row per process after the summary, a legend, plain characters off a terminal",
           "[cli][timeline][chart]") {
   TempDir dir;
   auto r = run_mpdemo({"ticket", "--lock", "--buyers", "45", "--tickets", "5", "--speed", "0", "--seed", "2", "--chart"},
@@ -151,11 +151,11 @@ TEST_CASE("replay shows a recording line for line as the console did", "[cli][re
   CHECK(again.out == live.out);
 
   // Recorded with --json (stdout only), the same holds.
-  auto json = run_mpdemo({"ticket", "--speed", "0.005", "--seed", "8", "--json"}, dir.path());
+  auto json = run_mpdemo({"ticket", "--lock", "--speed", "0.005", "--seed", "8", "--json"}, dir.path());
   dir.write("j.jsonl", json.out);
   auto shown = run_mpdemo({"replay", "j.jsonl", "--timeline", "j.html", "--trace", "j.json", "--chart"}, dir.path());
   REQUIRE(shown.exit_code == 0);
-  CHECK(shown.out.find("race_observed") == std::string::npos);  // checks show as sentences
+  CHECK(shown.out.find("sold_equals_min_buyers_tickets") == std::string::npos);  // checks show as sentences
   CHECK(shown.out.find("legend:") != std::string::npos);
   test::check_page_against_recording(test::page_data(dir.read("j.html")), json_lines(json.out));
   test::check_trace(nlohmann::json::parse(dir.read("j.json")));
@@ -169,7 +169,7 @@ TEST_CASE("replay shows a recording line for line as the console did", "[cli][re
 
 TEST_CASE("replay refuses a file that is not a whole recording, naming the line", "[cli][replay]") {
   TempDir dir;
-  auto live = run_mpdemo({"ticket", "--speed", "0.002", "--seed", "9", "--json"}, dir.path());
+  auto live = run_mpdemo({"ticket", "--lock", "--speed", "0.002", "--seed", "9", "--json"}, dir.path());
   REQUIRE(live.exit_code == 0);
   const std::string& text = live.out;
   const auto lines = std::count(text.begin(), text.end(), '\n');
@@ -233,7 +233,7 @@ TEST_CASE("a span begun and never ended in a process that exited normally is rep
   CHECK(d["spans"][0][4] == 1);
 }
 
-TEST_CASE("a span ended without a beginning, or begun twice, is reported; one cut by a kill is not",
+TEST_CASE("a span ended without a beginning, or begun twice, is reported, and one cut by a kill is not",
           "[cli][replay][timeline]") {
   TempDir dir;
   dir.write("r.jsonl",
