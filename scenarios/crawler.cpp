@@ -18,6 +18,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cmath>
+#include <cstdlib>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -80,6 +81,18 @@ struct mp::Codec<mpdemo::FetchedPage> {
 namespace mpdemo {
 namespace {
 
+// How a failed fetch names the site's answer, so that error_callback can tell
+// the student "page not found (404)" instead of a C++ exception's type.
+constexpr const char* kHttpStatusMark = "HTTP status ";
+
+// The HTTP status in a failed fetch's error, or 0 when the fetch failed
+// otherwise (its worker died, the site did not answer).
+int http_status_of(const std::string& error) {
+  const auto at = error.rfind(kHttpStatusMark);
+  if (at == std::string::npos) return 0;
+  return std::atoi(error.c_str() + at + std::char_traits<char>::length(kHttpStatusMark));
+}
+
 // The pool task (seed 003's get_page): runs in a worker, only fetches. A page
 // that is not there fails the task, and the failure reaches error_callback.
 FetchedPage fetch_page(std::uint16_t port, std::string path, double timeout) {
@@ -87,8 +100,7 @@ FetchedPage fetch_page(std::uint16_t port, std::string path, double timeout) {
   const double start = mp::monotonic_seconds();
   try {
     HttpResponse r = http_get(port, path, timeout);
-    if (r.status != 200)
-      throw std::runtime_error("GET " + path + ": " + std::to_string(r.status) + " " + r.reason);
+    if (r.status != 200) throw std::runtime_error(kHttpStatusMark + std::to_string(r.status));
     FetchedPage page{path, std::move(r.body), ::getpid(), mp::monotonic_seconds() - start};
     mp::events::emit("crawl.fetched",
                      {{"path", path}, {"bytes", page.body.size()}, {"seconds", page.seconds}, {"span_end", "crawl.fetching"}});
@@ -172,7 +184,9 @@ void on_error(CrawlState& st, const Context& ctx, const std::string& path, const
     ctx.emit("crawl.fetch_lost", {{"path", path}, {"error", e.what()}});
   } else {
     ++st.failed[path];
-    ctx.emit("crawl.fetch_failed", {{"path", path}, {"error", e.what()}});
+    const int status = http_status_of(e.what());
+    ctx.emit(status == 404 ? "crawl.page_not_found" : status != 0 ? "crawl.http_error" : "crawl.fetch_failed",
+             {{"path", path}, {"status", status}, {"error", e.what()}});
   }
   st.changed.notify_all();
 }
@@ -205,7 +219,11 @@ Summary run_crawler(const CrawlerOptions& o, Context& ctx) {
   int submitted = 0;
   {
     mp::Pool pool(o.workers);
-    ctx.emit("crawl.pool_ready", {{"workers", o.workers}, {"pids", pool.worker_pids()}});
+    // Every Process started here takes the next number, the HttpServers
+    // first, as Python's process counter does: say so, or "PoolWorker-5"
+    // in a pool of 3 looks like a mistake.
+    ctx.emit("crawl.pool_ready", {{"workers", o.workers}, {"pids", pool.worker_pids()}, {"servers", o.servers},
+                                  {"first", o.servers + 1}, {"last", o.servers + o.workers}});
     std::unique_lock lock(st.mutex);
     for (;;) {
       auto ready = [&] { return !st.frontier.empty() || st.outstanding == 0; };

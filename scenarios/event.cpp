@@ -17,11 +17,13 @@
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "mp/deadline.hpp"
 #include "mp/event.hpp"
+#include "mp/lock.hpp"
 #include "mp/process.hpp"
 #include "mp/shared_memory.hpp"
 #include "number_options.hpp"
@@ -50,13 +52,21 @@ struct Road {
   std::atomic<int> passed{0};  // cars through so far
 };
 
+// What keeps the story in order: the light changes and announces under this
+// lock, and a car looks at the light and says what it saw under it too, so
+// no car's "green: I drive through" can come before the light's "turns
+// GREEN" (or a "red light" before "turns RED"). Waiting is outside it.
+using Announce = std::unique_lock<mp::Lock>;
+
 // The light: toggles every `interval` until every car has passed.
-void traffic_light(const EventOptions& o, const Context& ctx, mp::Event& green, mp::Event& all_passed) {
+void traffic_light(const EventOptions& o, const Context& ctx, mp::Event& green, mp::Event& all_passed,
+                   mp::Lock& announce) {
   // Spans: the light is red (the Event clear) or green (set), in turn.
   ctx.emit("event.light_start", {{"interval", ctx.scaled(o.interval)}, {"span_begin", "event.red"}});
   int switches = 0;
   while (!all_passed.wait(ctx.timeout(o.interval))) {
     ++switches;
+    Announce told(announce);
     if (green.is_set()) {
       green.clear();
       ctx.emit("event.light_red", {{"switch", switches}, {"span_end", "event.green"}, {"span_begin", "event.red"}});
@@ -74,9 +84,10 @@ void pass(Road& road, mp::Event& all_passed, int total) {
 }
 
 void car(const EventOptions& o, const Context& ctx, mp::Event& green, mp::Event& all_passed, Road& road,
-         Passage& passage, int index, int total) {
+         Passage& passage, mp::Lock& announce, int index, int total) {
   Rng rng = ctx.rng(static_cast<std::uint64_t>(index));
   ctx.sleep(rng.uniform(0.0, o.arrive_max));
+  Announce told(announce);
   while (!green.is_set()) {
     if (passage.stops == 0) {
       ctx.emit("event.car_wait", {{"span_begin", "event.waiting_green"}});
@@ -84,7 +95,9 @@ void car(const EventOptions& o, const Context& ctx, mp::Event& green, mp::Event&
       ctx.emit("event.car_missed");
     }
     ++passage.stops;
+    told.unlock();
     green.wait();  // true once the light was set, even if it turned red again since: look again
+    told.lock();
   }
   passage.green = green.is_set() ? 1 : 0;  // the light as the car crosses
   passage.passed = 1;
@@ -93,22 +106,27 @@ void car(const EventOptions& o, const Context& ctx, mp::Event& green, mp::Event&
   } else {
     ctx.emit("event.car_pass", {{"stops", passage.stops}, {"span_end", "event.waiting_green"}});
   }
+  told.unlock();
   pass(road, all_passed, total);
 }
 
 void police_car(const EventOptions& o, const Context& ctx, mp::Event& green, mp::Event& all_passed, Road& road,
-                Passage& passage, int total) {
+                Passage& passage, mp::Lock& announce, int total) {
   ctx.sleep(o.police_arrive);
+  Announce told(announce);
   if (!green.is_set()) {
     ctx.emit("event.police_wait", {{"timeout", *ctx.timeout(o.police_timeout)}, {"span_begin", "event.waiting_green"}});
     ++passage.stops;
+    told.unlock();
     passage.timed_out = green.wait(ctx.timeout(o.police_timeout)) ? 0 : 1;
+    told.lock();
   }
   passage.green = green.is_set() ? 1 : 0;
   passage.passed = 1;
   json passed = {{"timed_out", passage.timed_out}};
   if (passage.stops > 0) passed["span_end"] = "event.waiting_green";
   ctx.emit(passage.green ? "event.police_pass_green" : "event.police_pass_red", passed);
+  told.unlock();
   pass(road, all_passed, total);
 }
 
@@ -118,19 +136,20 @@ Summary run_event(const EventOptions& o, Context& ctx) {
 
   mp::Event green;  // starts clear: red
   mp::Event all_passed;
+  mp::Lock announce;
   mp::Shared<Road> road;
   mp::SharedMapping passages_memory(sizeof(Passage) * static_cast<std::size_t>(total));
   auto* passages = static_cast<Passage*>(passages_memory.data());
   std::uninitialized_value_construct_n(passages, total);
   Passage& police_passage = passages[o.cars];
 
-  mp::Process light([&] { traffic_light(o, ctx, green, all_passed); }, "Light");
+  mp::Process light([&] { traffic_light(o, ctx, green, all_passed, announce); }, "Light");
   std::vector<mp::Process> vehicles;
   vehicles.reserve(static_cast<std::size_t>(total));
   for (int i = 1; i <= o.cars; ++i)
-    vehicles.emplace_back([&, i] { car(o, ctx, green, all_passed, *road, passages[i - 1], i, total); },
+    vehicles.emplace_back([&, i] { car(o, ctx, green, all_passed, *road, passages[i - 1], announce, i, total); },
                           "Car-" + std::to_string(i));
-  vehicles.emplace_back([&] { police_car(o, ctx, green, all_passed, *road, police_passage, total); }, "Police");
+  vehicles.emplace_back([&] { police_car(o, ctx, green, all_passed, *road, police_passage, announce, total); }, "Police");
 
   light.start();
   for (auto& v : vehicles) v.start();

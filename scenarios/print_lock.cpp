@@ -152,8 +152,14 @@ Summary run_print_lock(const PrintLockOptions& o, Context& ctx) {
     ctx.emit("print-lock.verdict_interleaved",
              {{"overlaps", overlaps}, {"span", span}, {"sum", work_sum}, {"longest", work_longest}});
   } else {
-    ctx.emit(mode == Mode::Lock ? "print-lock.verdict_lock_order" : "print-lock.verdict_serial",
-             {{"order", order_text}, {"span", span}, {"sum", work_sum}});
+    // Without --join or --lock nothing made the tasks take turns: the
+    // sentence must not credit either fix.
+    const char* verdict = mode == Mode::Lock   ? "print-lock.verdict_lock_order"
+                          : mode == Mode::Join ? "print-lock.verdict_serial"
+                          : o.tasks < 2        ? "print-lock.verdict_one_task"
+                          : ctx.speed() == 0   ? "print-lock.verdict_no_overlap_speed0"
+                                               : "print-lock.verdict_no_overlap";
+    ctx.emit(verdict, {{"order", order_text}, {"span", span}, {"sum", work_sum}});
   }
 
   Summary s;
@@ -166,8 +172,10 @@ Summary run_print_lock(const PrintLockOptions& o, Context& ctx) {
                {"work_longest", milliseconds_precision(work_longest)},
                {"failed", failed}};
   s.check("every_task_finished", finished == o.tasks && failed == 0, finished, o.tasks);
-  if (mode == Mode::Free) {
+  if (mode == Mode::Free && o.tasks >= 2) {
     s.check("interleaving_observed", overlaps > 0, overlaps, "> 0");
+  } else if (mode == Mode::Free) {
+    s.check("one_task_cannot_interleave", overlaps == 0, overlaps, 0);
   } else {
     s.check("no_interleaving", overlaps == 0, overlaps, 0);
   }

@@ -69,6 +69,9 @@ struct Check {
   bool ok = false;
   json value;        // what was measured
   json expected;     // what the lesson says it should be
+  // An answer the student is asked to work out (scheduler's question mode):
+  // checked, but neither its value nor a tick is shown until -c.
+  bool hidden = false;
 };
 
 struct Summary {
@@ -76,7 +79,11 @@ struct Summary {
   json figures = json::object();  // the scenario's own numbers (sold, remaining, ...)
 
   void check(std::string name, bool ok, json value, json expected) {
-    checks.push_back({std::move(name), ok, std::move(value), std::move(expected)});
+    checks.push_back({std::move(name), ok, std::move(value), std::move(expected), false});
+  }
+  // A check whose measured value is an answer kept from the student.
+  void hidden_check(std::string name, bool ok, json expected) {
+    checks.push_back({std::move(name), ok, nullptr, std::move(expected), true});
   }
   bool ok() const {
     for (const auto& c : checks)

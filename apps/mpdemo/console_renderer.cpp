@@ -70,8 +70,16 @@ class ConsoleRenderer final : public Renderer {
       figures += fmt::format("{}={}  ", key, value.is_string() ? value.get<std::string>() : value.dump());
     }
     logger_->info("  {}", figures);
+    int hidden = 0;
     for (const auto& c : s.value("checks", nlohmann::json::array())) {
       const bool held = c.value("ok", false);
+      if (c.value("hidden", false)) {  // an answer the student works out: no value, no tick
+        ++hidden;
+        const std::string key = "check." + scenario + "." + c.value("name", "");
+        logger_->info("  ? {}  ({})", catalog_.has(key) ? catalog_.text(key, c) : c.value("name", ""),
+                      catalog_.text("summary.hidden_check"));
+        continue;
+      }
       const std::string id = c.value("name", "");
       const std::string key = check_key(catalog_, scenario, id);
       std::string label = catalog_.has(key) ? catalog_.text(key, c) : id;
@@ -80,7 +88,7 @@ class ConsoleRenderer final : public Renderer {
       logger_->info("  {} {}  ({} {}, {} {})", mark, label, catalog_.text("summary.measured"), c["value"].dump(),
                     catalog_.text("summary.expected"), json_text(c["expected"]));
     }
-    std::string verdict = catalog_.text(ok ? "summary.ok" : "summary.failed");
+    std::string verdict = catalog_.text(!ok ? "summary.failed" : hidden ? "summary.ok_hidden" : "summary.ok", {{"hidden", hidden}});
     if (style_.color)
       verdict = fmt::format(fmt::fg(ok ? fmt::terminal_color::green : fmt::terminal_color::red) | fmt::emphasis::bold, "{}", verdict);
     logger_->info("  {}", verdict);

@@ -41,8 +41,10 @@ nlohmann::json summary_json(const std::string& scenario, const Summary& s, std::
                             double elapsed) {
   nlohmann::json j = {{"kind", "summary"}, {"scenario", scenario}, {"ok", s.ok()}};
   auto checks = nlohmann::json::array();
-  for (const auto& c : s.checks)
+  for (const auto& c : s.checks) {
     checks.push_back({{"name", c.name}, {"ok", c.ok}, {"value", c.value}, {"expected", c.expected}});
+    if (c.hidden) checks.back()["hidden"] = true;
+  }
   j["checks"] = checks;
   for (auto& [key, value] : s.figures.items()) j[key] = value;
   j["seed"] = seed;

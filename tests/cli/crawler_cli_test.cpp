@@ -33,11 +33,12 @@ TEST_CASE("crawler: the whole site is parsed once, by callbacks in the main proc
       CHECK(!e["title"].get<std::string>().empty());
     }
     if (kind == "crawl.fetching") fetchers.insert(e["pid"].get<int>());
-    if (kind == "crawl.fetch_failed") {
+    CHECK(kind != "crawl.fetch_failed");  // the broken link is a 404, told as such
+    if (kind == "crawl.page_not_found") {
       ++failed;
       CHECK(e["pid"] == main_pid);
       CHECK(e["path"] == "/zombies.html");
-      CHECK(e["error"].get<std::string>().find("404") != std::string::npos);
+      CHECK(e["status"] == 404);
     }
   }
   CHECK(static_cast<int>(parsed.size()) == s["pages"].get<int>());
@@ -57,4 +58,16 @@ TEST_CASE("crawler: the index page's title and links are read", "[cli][crawler]"
     CHECK(e["links"] == 4);
   }
   CHECK(seen);
+}
+
+TEST_CASE("crawler: a student reads 'page not found (404)' and why the workers' numbers start after the servers'",
+          "[cli][crawler]") {
+  for (const char* lang : {"en", "zh"}) {
+    auto r = test::run_mpdemo({"crawler", "--speed", "0.02", "--seed", "1", "--lang", lang});
+    INFO(r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find("std::") == std::string::npos);
+    CHECK(r.out.find("404") != std::string::npos);
+    CHECK(r.out.find("PoolWorker-5..7") != std::string::npos);
+  }
 }

@@ -49,3 +49,21 @@ TEST_CASE("event: a police car that arrives on green needs no timeout, and is no
   CHECK(r.check("police_passed_by_timeout").is_null());
   CHECK(count_kind(r, "event.police_pass_green") == 1);
 }
+
+// Replays the light's announcements in the order the events arrived: every
+// car must say what the light last said it was.
+TEST_CASE("event: no car says green before the light turns green, nor red before it turns red", "[cli][event]") {
+  auto seed = GENERATE(1, 2, 3, 4, 5);
+  auto r = run_json({"event", "--speed", "0.05", "--seed", std::to_string(seed)});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  bool green = false;  // the light starts red
+  for (const auto& e : r.events) {
+    const std::string kind = e.value("kind", "");
+    INFO(kind << " at " << e.value("t", 0.0));
+    if (kind == "event.light_green") green = true;
+    if (kind == "event.light_red") green = false;
+    if (kind == "event.car_pass" || kind == "event.car_pass_direct" || kind == "event.police_pass_green") CHECK(green);
+    if (kind == "event.car_wait" || kind == "event.car_missed" || kind == "event.police_wait") CHECK_FALSE(green);
+  }
+}

@@ -40,3 +40,18 @@ TEST_CASE("manager without a lock loses updates at the default delay", "[cli][ma
   CHECK(r.summary()["lost_updates"].get<int>() > 0);
   CHECK(r.check("updates_lost")["ok"] == true);
 }
+
+TEST_CASE("manager's closing sentence credits the lock only when it was held", "[cli][manager][verdict]") {
+  auto one = run_json({"manager", "--workers", "1", "--speed", "0", "--seed", "1"});
+  INFO(one.err);
+  REQUIRE(one.exit_code == 0);
+  CHECK(test::count_kind(one, "manager.verdict_one_worker") == 1);
+  CHECK(test::count_kind(one, "manager.verdict_ok") == 0);
+
+  // Two workers at --speed 0 may or may not overlap; whichever happened, the
+  // lock that was never there is not given the credit.
+  auto two = run_json({"manager", "--workers", "2", "--speed", "0", "--seed", "1"});
+  INFO(two.err);
+  CHECK(test::count_kind(two, "manager.verdict_ok") == 0);
+  CHECK(test::count_kind(two, "manager.verdict_lost") + test::count_kind(two, "manager.verdict_no_race") == 1);
+}

@@ -97,3 +97,16 @@ TEST_CASE("print-lock: --join and --lock exclude each other and bad ranges exit 
   CHECK(range.exit_code == 2);
   CHECK(range.err.find("--work-min") != std::string::npos);
 }
+
+TEST_CASE("print-lock without --join or --lock never says the parent's code set the order", "[cli][print-lock][verdict]") {
+  auto r = run_json({"print-lock", "--speed", "0", "--seed", "1"});
+  INFO(r.err);
+  CHECK(test::count_kind(r, "print-lock.verdict_serial") == 0);
+  CHECK(test::count_kind(r, "print-lock.verdict_lock_order") == 0);
+  CHECK(test::count_kind(r, "print-lock.verdict_interleaved") + test::count_kind(r, "print-lock.verdict_no_overlap_speed0") ==
+        1);
+  auto one = run_json({"print-lock", "--tasks", "1", "--speed", "0.01", "--seed", "1"});
+  INFO(one.err);
+  CHECK(one.exit_code == 0);
+  CHECK(test::count_kind(one, "print-lock.verdict_one_task") == 1);
+}

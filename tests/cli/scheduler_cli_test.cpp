@@ -19,7 +19,15 @@ TEST_CASE("scheduler: question mode prints the parameters and jobs, not the answ
   CHECK(count_kind(r, "scheduler.tick") == 0);
   CHECK(count_kind(r, "scheduler.stats") == 0);
   CHECK_FALSE(r.summary().contains("average"));
-  CHECK(r.check("sjf_turnaround_not_worse_than_fcfs")["value"] == "hidden: add -c");
+  // A hidden answer is neither shown nor ticked, and the run does not claim
+  // that every check held.
+  CHECK(r.check("sjf_turnaround_not_worse_than_fcfs")["hidden"] == true);
+  CHECK(r.check("sjf_turnaround_not_worse_than_fcfs")["value"].is_null());
+  auto text = test::run_mpdemo({"scheduler", "--jobs", "4", "--seed", "1", "--lang", "en"});
+  CHECK(text.exit_code == 0);
+  CHECK(text.out.find("every check held") == std::string::npos);
+  CHECK(text.out.find("rerun with -c") != std::string::npos);
+  CHECK(text.out.find("✔ SJF") == std::string::npos);
 }
 
 TEST_CASE("scheduler -c: FCFS on 5,3,8 gives the hand-worked answers", "[cli][scheduler]") {
