@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "catalog.hpp"
+#include "console_layout.hpp"
 #include "number_options.hpp"
 #include "scenario.hpp"
 #include "verify.hpp"
@@ -30,15 +31,24 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
 
 std::string lang_of(const GlobalOptions& g) { return g.lang.empty() ? language_from_environment() : g.lang; }
 
+constexpr int kListWidth = 100;
+
+std::string fmt_line(const char* name, const std::string& summary) {
+  char head[32];
+  std::snprintf(head, sizeof head, "  %-22s ", name);
+  return head + summary;
+}
+
 int list_scenarios(const GlobalOptions& g) {
   const Catalog catalog(lang_of(g));
   for (const auto& s : scenario_table()) {
     if (!s.setup) continue;
     std::string key = std::string("summary.") + s.name;
     std::string line = lang_of(g) == "zh" && catalog.has(key) ? catalog.text(key) : s.summary;
-    std::printf("  %-22s %s\n", s.name, line.c_str());
+    // One line each, cut to a projected screen's width.
+    std::printf("%s\n", cut_to_width(fmt_line(s.name, line), kListWidth).c_str());
   }
-  std::printf("\nmpdemo NAME --help shows a scenario's options; mpdemo explain NAME its lesson.\n");
+  std::printf("\n%s\n", catalog.text("list.footer").c_str());
   return 0;
 }
 
@@ -49,8 +59,13 @@ int explain(const std::string& name, const GlobalOptions& g) {
     return 2;
   }
   const Catalog catalog(lang_of(g));
-  std::printf("%s — %s\n\n%s\n\nExample: %s\n", s->name, s->summary,
-              catalog.text(std::string("explain.") + s->name).c_str(), s->example);
+  // Title, lesson and example all in the run's language (the summary line
+  // falls back to the table's English only where no translation exists).
+  const std::string summary_key = std::string("summary.") + s->name;
+  const std::string summary = catalog.has_own(summary_key) ? catalog.text(summary_key) : s->summary;
+  std::printf("%s — %s\n\n%s\n\n%s %s\n", s->name, summary.c_str(),
+              catalog.text(std::string("explain.") + s->name).c_str(), catalog.text("explain.example").c_str(),
+              s->example);
   return 0;
 }
 
@@ -84,6 +99,8 @@ void add_commands(CLI::App& app, CommandOptions& o, GlobalOptions& g) {
   replay->add_option("--lang", g.lang, "language (default: the recording's)")->check(CLI::IsMember({"zh", "en"}));
   replay->add_flag("--no-color", g.no_color, "no colours (also when NO_COLOR is set)");
   replay->add_flag("-q,--quiet", g.quiet, "print only the summary");
+  replay->add_flag("-v,--verbose", g.verbose, "every event on its own line");
+  replay->add_flag("--clock", g.wall_clock, "wall-clock time of day in the time column");
   add_drawing_options(*replay, g);
   replay->footer(
       "A recording made in one language replays in the other. A file that is not a recording, or is\n"
@@ -100,17 +117,29 @@ int run_command(CLI::App& app, const CommandOptions& o, const GlobalOptions& g) 
 }
 
 std::string did_you_mean(const std::string& name) {
-  std::string best;
-  std::size_t best_distance = 3;  // further than two edits is not a typo
+  // The nearest names: a few edits away, or containing what was typed
+  // ("lock" -> print-lock, rlock); at most three, nearest first.
+  std::vector<std::pair<std::size_t, std::string>> near;
   for (const auto& s : scenario_table()) {
     if (!s.setup) continue;
-    std::size_t d = edit_distance(name, s.name);
-    if (d < best_distance) {
-      best_distance = d;
-      best = s.name;
-    }
+    const std::string candidate = s.name;
+    std::size_t d = edit_distance(name, candidate);
+    if (name.size() >= 3 && candidate.find(name) != std::string::npos) d = std::min<std::size_t>(d, 1);
+    if (d <= std::max<std::size_t>(2, name.size() / 3)) near.emplace_back(d, candidate);
   }
-  return best.empty() ? "" : "; did you mean '" + best + "'?";
+  std::stable_sort(near.begin(), near.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  if (near.size() > 3) near.resize(3);
+  std::string text;
+  for (std::size_t i = 0; i < near.size(); ++i)
+    text += (i == 0 ? "" : i + 1 == near.size() ? " or " : ", ") + ("'" + near[i].second + "'");
+  return text.empty() ? "" : "; did you mean " + text + "?";
+}
+
+int show_start(const GlobalOptions& g) {
+  list_scenarios(g);
+  const Catalog catalog(lang_of(g));
+  std::printf("%s\n", catalog.text("start.how").c_str());
+  return 0;
 }
 
 std::string rerun_command(const CLI::App& sub) {
@@ -118,8 +147,8 @@ std::string rerun_command(const CLI::App& sub) {
   for (const CLI::Option* opt : sub.get_options()) {
     const std::string name = opt->get_single_name();
     // How a run is shown (output format, language, drawings) is not part of what it does.
-    static const char* const kShowing[] = {"help",    "json",  "no-color", "quiet", "seed", "lang",
-                                           "timeline", "trace", "chart",    "record"};
+    static const char* const kShowing[] = {"help",     "json",  "no-color", "quiet",  "verbose", "clock",
+                                            "seed",     "lang",  "timeline", "trace", "chart",   "record"};
     if (name.empty() || std::find(std::begin(kShowing), std::end(kShowing), name) != std::end(kShowing)) continue;
     if (opt->get_expected_min() == 0) {  // a flag
       if (opt->count() > 0) cmd += " --" + name;

@@ -26,6 +26,8 @@ int run_command(CLI::App& app, const CommandOptions& options, const GlobalOption
 
 // "; did you mean 'ticket'?" for a near miss, "" otherwise.
 std::string did_you_mean(const std::string& name);
+// What `mpdemo` with no arguments prints: the scenarios and how to start.
+int show_start(const GlobalOptions& globals);
 // The command line that repeats this run: the scenario and every option with
 // its resolved value (as the OSTEP tools print first). The caller appends
 // --seed, which is only known once it is chosen.

@@ -1,16 +1,25 @@
-// Console output for a classroom: every line carries wall time, pid and the
-// process name, in a fixed layout that reads well when projected. Colour
-// tells processes apart (on a terminal only). Lines go through one spdlog
-// logger with a bare pattern and a write(2) sink (see fd_output.hpp): the time shown is the event's own time, taken
-// in the process that emitted it, not the time it was rendered.
+// Console output for a classroom, made to fit a projected screen (about 40
+// lines of 100 columns): every line carries the time since the start (wall
+// time with --clock), pid and process name; long sentences wrap under their
+// column and long values are cut with "…"; after the first few events of one
+// kind, the rest are held and told as one line with their count and spread
+// (-v shows every line). Each process gets its own colour, different from
+// its siblings' and from MainProcess's (on a terminal only). Lines go through
+// one spdlog logger with a bare pattern and a write(2) sink (see
+// fd_output.hpp): the time shown is the event's own time, taken in the
+// process that emitted it, not the time it was rendered.
 #include <fmt/color.h>
 #include <fmt/format.h>
 #include <unistd.h>
 #include <spdlog/spdlog.h>
 
+#include <cctype>
 #include <ctime>
-#include <functional>
+#include <algorithm>
+#include <map>
+#include <vector>
 
+#include "console_layout.hpp"
 #include "event_text.hpp"
 #include "fd_output.hpp"
 #include "renderer.hpp"
@@ -18,11 +27,17 @@
 namespace mpdemo {
 namespace {
 
+// Red is kept for failures and deaths; MainProcess keeps the terminal's colour.
 const fmt::terminal_color kPalette[] = {
     fmt::terminal_color::cyan,         fmt::terminal_color::yellow,        fmt::terminal_color::green,
-    fmt::terminal_color::magenta,      fmt::terminal_color::bright_blue,   fmt::terminal_color::bright_cyan,
+    fmt::terminal_color::magenta,      fmt::terminal_color::blue,          fmt::terminal_color::bright_cyan,
     fmt::terminal_color::bright_green, fmt::terminal_color::bright_yellow, fmt::terminal_color::bright_magenta,
+    fmt::terminal_color::bright_blue,
 };
+
+constexpr int kScreenWidth = 100;  // a projector shows about this many columns
+constexpr int kShownPerKind = 3;   // events of one kind shown before the rest are folded
+constexpr int kValueWidth = 40;    // a value longer than this is cut with "…"
 
 std::string clock_text(double wall) {
   auto secs = static_cast<std::time_t>(wall);
@@ -32,80 +47,243 @@ std::string clock_text(double wall) {
   return fmt::format("{:02}:{:02}:{:02}.{:03}", tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
 }
 
+bool is_alarm(const std::string& kind) {
+  return kind.find("warn") != std::string::npos || kind.find("died") != std::string::npos ||
+         kind.find("crash") != std::string::npos;
+}
+
+// A verdict is the sentence that states the outcome: it is shown highlighted
+// in the summary, not in the stream.
+bool is_verdict(const std::string& kind) { return kind.find(".verdict") != std::string::npos; }
+
 class ConsoleRenderer final : public Renderer {
  public:
   ConsoleRenderer(const Catalog& catalog, ConsoleStyle style)
       : catalog_(catalog),
         style_(style),
+        colours_(std::size(kPalette)),
         logger_(std::make_shared<spdlog::logger>("console", std::make_shared<FdSink>(STDOUT_FILENO))) {
     logger_->set_pattern("%v");
   }
 
   void event(const nlohmann::json& e) override {
-    if (style_.quiet) return;
     const std::string kind = e.value("kind", "");
     if (is_trace_event(kind)) return;
-    const std::string name = e.value("name", "?");
-    const double t = e.value("t", 0.0);
-    std::string message = event_sentence(catalog_, e);
-    std::string who = fmt::format("{:>7} {:<13}", e.value("pid", 0), name);
-    if (style_.color) {
-      auto color = kPalette[std::hash<std::string>{}(name) % std::size(kPalette)];
-      who = fmt::format(fmt::fg(color), "{}", who);
-      if (kind.find("warn") != std::string::npos || kind.find("died") != std::string::npos ||
-          kind.find("crash") != std::string::npos)
-        message = fmt::format(fmt::fg(fmt::terminal_color::bright_red) | fmt::emphasis::bold, "{}", message);
+    if (is_verdict(kind)) {  // kept for the summary, where it is highlighted (with -q too)
+      verdict_ = e;
+      return;
     }
-    logger_->info("{} {} {}", style(clock_text(style_.start_wall + t), fmt::emphasis::faint), who, message);
+    if (style_.quiet) return;
+    // The header waits for the run's first real event: a usage error found
+    // at the start then prints no "rerun with" line before it.
+    if (kind == "run.start") {
+      header_ = e;
+      return;
+    }
+    show_header();
+    const std::string name = e.value("name", "?");
+    if (!style_.verbose) {
+      int& seen = seen_per_kind_[kind];
+      ++seen;
+      if (seen > kShownPerKind && !is_alarm(kind)) {
+        folds_[kind].add(e);
+        return;
+      }
+    }
+    // A line from the main process closes the folds: their line comes
+    // before it, where the folded events happened.
+    if (name == "MainProcess") close_folds();
+    print_event(e);
   }
 
   void summary(const nlohmann::json& s) override {
+    show_header();
+    close_folds();
     const bool ok = s.value("ok", false);
     const std::string scenario = s.value("scenario", "");
     logger_->info("");
     logger_->info("{}", style(fmt::format("── {} · {} ──", scenario, catalog_.text("summary.title")), fmt::emphasis::bold));
-    std::string figures;
-    for (auto& [key, value] : s.items()) {
-      if (key == "kind" || key == "scenario" || key == "ok" || key == "checks") continue;
-      figures += fmt::format("{}={}  ", key, value.is_string() ? value.get<std::string>() : value.dump());
+    print_wrapped("  ", figures_line(scenario, s), "  ");
+    if (!verdict_.is_null()) {
+      std::string outcome = catalog_.text(verdict_.value("kind", ""), cut_values(verdict_));
+      if (style_.color) {
+        for (auto& line : wrap_to_width(outcome, kScreenWidth - 4))
+          logger_->info("  {}", fmt::format(fmt::fg(ok ? fmt::terminal_color::bright_white : fmt::terminal_color::bright_red) |
+                                                fmt::emphasis::bold, "{}", line));
+      } else {
+        print_wrapped("▶ ", outcome, "  ");
+      }
     }
-    logger_->info("  {}", figures);
     int hidden = 0;
     for (const auto& c : s.value("checks", nlohmann::json::array())) {
       const bool held = c.value("ok", false);
-      if (c.value("hidden", false)) {  // an answer the student works out: no value, no tick
-        ++hidden;
-        const std::string key = "check." + scenario + "." + c.value("name", "");
-        logger_->info("  ? {}  ({})", catalog_.has(key) ? catalog_.text(key, c) : c.value("name", ""),
-                      catalog_.text("summary.hidden_check"));
-        continue;
-      }
       const std::string id = c.value("name", "");
       const std::string key = check_key(catalog_, scenario, id);
-      std::string label = catalog_.has(key) ? catalog_.text(key, c) : id;
+      const std::string label = catalog_.has(key) ? catalog_.text(key, c) : id;
+      if (c.value("hidden", false)) {  // an answer the student works out: no value, no tick
+        ++hidden;
+        print_wrapped("  ? ", fmt::format("{}  ({})", label, catalog_.text("summary.hidden_check")), "    ");
+        continue;
+      }
       std::string mark = held ? "✔" : "✘";
-      if (style_.color) mark = fmt::format(fmt::fg(held ? fmt::terminal_color::green : fmt::terminal_color::red) | fmt::emphasis::bold, "{}", mark);
-      logger_->info("  {} {}  ({} {}, {} {})", mark, label, catalog_.text("summary.measured"), c["value"].dump(),
-                    catalog_.text("summary.expected"), json_text(c["expected"]));
+      if (style_.color)
+        mark = fmt::format(fmt::fg(held ? fmt::terminal_color::green : fmt::terminal_color::red) | fmt::emphasis::bold, "{}", mark);
+      print_wrapped("  " + mark + " ",
+                    fmt::format("{}  ({} {}, {} {})", label, catalog_.text("summary.measured"),
+                                cut_to_width(value_text(c["value"]), kValueWidth), catalog_.text("summary.expected"),
+                                cut_to_width(value_text(c["expected"]), kValueWidth)),
+                    "    ");
     }
     std::string verdict = catalog_.text(!ok ? "summary.failed" : hidden ? "summary.ok_hidden" : "summary.ok", {{"hidden", hidden}});
-    if (style_.color)
-      verdict = fmt::format(fmt::fg(ok ? fmt::terminal_color::green : fmt::terminal_color::red) | fmt::emphasis::bold, "{}", verdict);
-    logger_->info("  {}", verdict);
+    if (folded_lines_ > 0) verdict += "  " + catalog_.text("console.folded_hint", {{"lines", folded_lines_}});
+    for (auto& line : wrap_to_width(verdict, kScreenWidth - 2)) {
+      if (style_.color)
+        line = fmt::format(fmt::fg(ok ? fmt::terminal_color::green : fmt::terminal_color::red) | fmt::emphasis::bold, "{}", line);
+      logger_->info("  {}", line);
+    }
     logger_->flush();
   }
 
   void flush() override { logger_->flush(); }
 
  private:
+  void show_header() {
+    if (header_.is_null()) return;
+    nlohmann::json h = std::move(header_);
+    header_ = nullptr;
+    print_event(h);
+  }
+
+  void close_folds() {
+    // In the order their first held event happened.
+    std::vector<Fold*> open;
+    for (auto& [kind, fold] : folds_)
+      if (fold.count > 0) open.push_back(&fold);
+    std::sort(open.begin(), open.end(), [](const Fold* a, const Fold* b) { return a->first_t < b->first_t; });
+    for (Fold* held : open) {
+      Fold& fold = *held;
+      const std::string kind = fold.kind;
+      if (fold.count == 1) {  // a fold of one saves nothing: the event itself
+        print_event(fold.first);
+        fold = Fold{};
+        continue;
+      }
+      nlohmann::json line = fold.spread_fields();
+      const std::string sentence = catalog_.text(kind, cut_values(line));
+      const std::string count = catalog_.text("console.folded", {{"count", fold.count}});
+      print_line(fold.first_t, "", fold.names_text(), fold.names.front(), count + " " + sentence, kind);
+      folded_lines_ += fold.count;
+      fold = Fold{};
+    }
+  }
+
+  void print_event(const nlohmann::json& e) {
+    const std::string kind = e.value("kind", "");
+    std::string message = event_sentence(catalog_, cut_values(e));
+    const std::string name = e.value("name", "?");
+    if (auto pick = colours_.pick(name); pick && !pick->shares_with.empty())
+      message += "  " + catalog_.text("console.colour_shared", {{"other", pick->shares_with}});
+    print_line(e.value("t", 0.0), std::to_string(e.value("pid", 0)), name, name, message, kind);
+  }
+
+  // One event's line(s): the time, pid and name columns, then the message
+  // wrapped in the remaining width under its own column.
+  void print_line(double t, const std::string& pid, const std::string& who, const std::string& colour_of,
+                  const std::string& message, const std::string& kind) {
+    const std::string time = style_.wall_clock ? clock_text(style_.start_wall + t) : fmt::format("+{:.3f}", t);
+    std::string name_column = cut_to_width(who, 14);
+    name_column += std::string(static_cast<std::size_t>(std::max(0, 14 - display_width(name_column))), ' ');
+    std::string columns = fmt::format("{:>7} {}", pid, name_column);
+    const int indent = display_width(time) + 1 + display_width(columns) + 1;
+    auto lines = wrap_to_width(message, kScreenWidth - indent);
+    if (style_.color) {
+      if (auto pick = colours_.pick(colour_of)) columns = fmt::format(fmt::fg(kPalette[pick->index]), "{}", columns);
+      if (is_alarm(kind))
+        for (auto& l : lines) l = fmt::format(fmt::fg(fmt::terminal_color::bright_red) | fmt::emphasis::bold, "{}", l);
+    }
+    logger_->info("{} {} {}", style(time, fmt::emphasis::faint), columns, lines.front());
+    for (std::size_t i = 1; i < lines.size(); ++i)
+      logger_->info("{}{}", std::string(static_cast<std::size_t>(indent), ' '), lines[i]);
+  }
+
+  void print_wrapped(const std::string& first_prefix, const std::string& text, const std::string& next_prefix) {
+    auto lines = wrap_to_width(text, kScreenWidth - display_width(next_prefix));
+    logger_->info("{}{}", first_prefix, lines.front());
+    for (std::size_t i = 1; i < lines.size(); ++i) logger_->info("{}{}", next_prefix, lines[i]);
+  }
+
+  // The scenario's figures in its own order and words (figures.<scenario>
+  // in the catalogue); without one, the plain figures, key by key.
+  std::string figures_line(const std::string& scenario, const nlohmann::json& s) const {
+    const std::string key = "figures." + scenario;
+    if (catalog_.has(key)) return catalog_.text(key, cut_values(s));
+    std::string line;
+    for (auto& [k, v] : s.items()) {
+      if (k == "kind" || k == "scenario" || k == "ok" || k == "checks" || v.is_structured()) continue;
+      line += (line.empty() ? "" : " · ") + k + " " + cut_to_width(value_text(v), kValueWidth);
+    }
+    return line;
+  }
+
+  // The event's fields with every long value cut, booleans and null in words.
+  nlohmann::json cut_values(const nlohmann::json& e) const {
+    nlohmann::json out = e;
+    for (auto& [k, v] : out.items()) {
+      if (v.is_boolean()) v = catalog_.text(v.get<bool>() ? "value.yes" : "value.no");
+      else if (v.is_null()) v = catalog_.text("value.none");  // Python's None, not JSON's null
+      else if (v.is_structured()) v = cut_to_width(v.dump(), kValueWidth);
+      else if (v.is_string() && k == "error") v = cut_to_width(translated_error(v.get<std::string>()), kValueWidth * 2);
+      else if (v.is_string() && catalog_.has_own("value." + v.get<std::string>())) v = catalog_.text("value." + v.get<std::string>());
+      else if (v.is_string() && k != "rerun") v = cut_to_width(v.get<std::string>(), kValueWidth * 2);
+    }
+    return out;
+  }
+
+  // A core error's text in the run's language: the catalogue's "error.<text>"
+  // with every number of the text written as '#' ("put: queue is full
+  // (maxsize #)"), the numbers put back in order. English shows the text as
+  // the core wrote it.
+  std::string translated_error(const std::string& text) const {
+    std::string key = "error.";
+    std::vector<std::string> numbers;
+    for (std::size_t i = 0; i < text.size();) {
+      if (std::isdigit(static_cast<unsigned char>(text[i]))) {
+        std::size_t j = i;
+        while (j < text.size() && std::isdigit(static_cast<unsigned char>(text[j]))) ++j;
+        numbers.push_back(text.substr(i, j - i));
+        key += '#';
+        i = j;
+      } else {
+        key += text[i++];
+      }
+    }
+    if (!catalog_.has_own(key)) return text;
+    std::string out;
+    std::size_t n = 0;
+    for (char c : catalog_.text(key)) {
+      if (c == '#' && n < numbers.size()) out += numbers[n++];
+      else out += c;
+    }
+    return out;
+  }
+
   std::string style(const std::string& text, fmt::emphasis emphasis) const {
     return style_.color ? fmt::format(fmt::text_style(emphasis), "{}", text) : text;
   }
-  static std::string json_text(const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+  std::string value_text(const nlohmann::json& v) const {
+    if (v.is_boolean()) return catalog_.text(v.get<bool>() ? "value.yes" : "value.no");
+    return v.is_string() ? v.get<std::string>() : v.dump();
+  }
 
   const Catalog& catalog_;
   ConsoleStyle style_;
+  ColourBook colours_;
   std::shared_ptr<spdlog::logger> logger_;
+  nlohmann::json header_;                 // run.start, until the first event
+  nlohmann::json verdict_;                // the outcome sentence, for the summary
+  std::map<std::string, int> seen_per_kind_;
+  std::map<std::string, Fold> folds_;     // kind -> events held back
+  int folded_lines_ = 0;
 };
 
 }  // namespace

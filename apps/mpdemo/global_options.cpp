@@ -23,6 +23,10 @@ void add_global_options(CLI::App& app, GlobalOptions& o) {
       ->group(group);
   app.add_flag("--no-color", o.no_color, "no colours (also when NO_COLOR is set)")->group(group);
   app.add_flag("-q,--quiet", o.quiet, "print only the summary")->group(group);
+  app.add_flag("-v,--verbose", o.verbose, "every event on its own line (by default many events of one kind fold into one)")
+      ->group(group);
+  app.add_flag("--clock", o.wall_clock, "wall-clock time of day in the time column instead of seconds since the start")
+      ->group(group);
   add_drawing_options(app, o);
   app.add_option("--record", o.record, "also write the run's JSON lines to FILE (for mpdemo replay)")->group(group);
 }

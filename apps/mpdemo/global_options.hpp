@@ -19,6 +19,8 @@ struct GlobalOptions {
   std::string lang;                   // "zh" or "en"; empty: from LANG
   bool no_color = false;
   bool quiet = false;
+  bool verbose = false;     // every event on its own line
+  bool wall_clock = false;  // wall-clock time column instead of +seconds
   // Drawings of the run (README, "Seeing the race") and a recording for replay.
   std::string timeline;  // --timeline FILE.html
   std::string trace;     // --trace FILE.json

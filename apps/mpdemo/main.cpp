@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
       if (sub->get_name() == name) return true;
     return false;
   };
+  if (argc == 1) return show_start(globals);  // no arguments: the list and how to start, not an error
   if (argc >= 2 && argv[1][0] != '-' && !is_subcommand(argv[1])) {
     std::fprintf(stderr, "mpdemo: error: unknown scenario '%s'%s\n(mpdemo list shows every scenario)\n", argv[1],
                  did_you_mean(argv[1]).c_str());

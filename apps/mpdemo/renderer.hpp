@@ -26,6 +26,8 @@ struct ConsoleStyle {
   bool color = false;
   bool quiet = false;     // only the summary
   double start_wall = 0;  // wall-clock seconds at t = 0, for the time column
+  bool verbose = false;   // every event on its own line (no folding)
+  bool wall_clock = false;  // the time column in wall-clock time, not seconds since the start
 };
 
 std::unique_ptr<Renderer> make_console_renderer(const Catalog& catalog, ConsoleStyle style);

@@ -91,7 +91,8 @@ int run_replay(const ReplayOptions& replay, const GlobalOptions& options) {
     return 2;
   }
   const double wall = recording.start.value("wall", 0.0);
-  auto console = make_console_renderer(catalog, ConsoleStyle{use_color(options), options.quiet, wall});
+  auto console = make_console_renderer(
+      catalog, ConsoleStyle{use_color(options), options.quiet, wall, options.verbose, options.wall_clock});
   RendererList renderer;
   renderer.add(console.get());
   if (drawings) renderer.add(drawings.get());

@@ -80,7 +80,8 @@ int run_scenario(const ScenarioEntry& entry, const RunFunction& run, const Globa
   const double start_wall = wall_seconds();
   std::unique_ptr<Renderer> shown =
       options.json ? make_json_renderer()
-                   : make_console_renderer(catalog, ConsoleStyle{use_color(options), options.quiet, start_wall});
+                   : make_console_renderer(catalog, ConsoleStyle{use_color(options), options.quiet, start_wall,
+                                                                options.verbose, options.wall_clock});
   std::string recording;
   std::unique_ptr<Renderer> recorder = record_file.wanted() ? make_json_recorder(recording) : nullptr;
   RendererList renderer;
