@@ -8,9 +8,9 @@
 // other workers read the same count in between: their writes overwrite each
 // other, and without --lock the count ends well above 0 (the tutorial's own
 // program ends at 11-36; here, where 100 forks start faster than Python's
-// processes, more workers overlap: 77-94 in 20 runs). --delay adds a pause
-// between the two calls, as if the worker did some work, and makes the
-// loss nearly total. With --lock every worker holds one process-shared Lock
+// processes, more workers overlap: 49-94 of 100 lost in 40 runs on a loaded
+// 2-core machine). --delay adds a pause between the two calls, as if the
+// worker did some work, and makes the loss nearly total. With --lock every worker holds one process-shared Lock
 // around read-and-write, and the count ends at exactly 0.
 //
 // Try:  mpdemo manager            (updates lost: count ends above 0)
