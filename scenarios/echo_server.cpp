@@ -17,6 +17,7 @@
 // Try:  mpdemo echo-server                   (6 clients, 6 handler processes)
 //       mpdemo echo-server --mode pool       (at most 4 at once: watch clients 5 and 6 wait)
 //       mpdemo echo-server --mode pool --workers 2 --clients 5
+#include <poll.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -161,6 +162,17 @@ void client(const EchoOptions& o, const Context& ctx, std::uint16_t port, int in
     const double sent_at = mp::monotonic_seconds();
     ctx.span("echo.waiting_reply");
     conn.send_all(text, reply_timeout);
+    // With a pool, a client beyond the workers' number waits for one of them
+    // to finish another conversation before its connection is even accepted:
+    // say so when it starts waiting, not only when it is served. A served
+    // client's reply comes in microseconds; a quarter of a conversation
+    // without one is the wait for a free worker.
+    if (k == 1 && o.mode == "pool") {
+      const double patience = std::max(0.02, ctx.scaled(o.think * o.messages) / 4);
+      pollfd ready{conn.fd(), POLLIN, 0};
+      if (::poll(&ready, 1, static_cast<int>(patience * 1000)) == 0)
+        ctx.emit("echo.client_waiting", {{"client", index}, {"after", patience}, {"workers", o.workers}});
+    }
     // The reply has the same length: upper-casing ASCII keeps every byte.
     const std::string reply = conn.recv_exact(text.size(), reply_timeout);
     const double waited = mp::monotonic_seconds() - sent_at;

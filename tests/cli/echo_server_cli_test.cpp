@@ -53,3 +53,26 @@ TEST_CASE("echo-server --mode pool: clients beyond the pool size wait for a work
   CHECK(waits[5] > 0.2);
   CHECK(r.summary()["max_served_at_once"] == 4);
 }
+
+TEST_CASE("echo-server --mode pool: a client that waits for a free worker says so when it starts waiting",
+          "[cli][echo-server]") {
+  auto r = test::run_json({"echo-server", "--mode", "pool", "--speed", "0.1", "--seed", "1"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  // Six clients, four workers: clients beyond the fourth wait a whole conversation.
+  std::set<int> waiting;
+  double first_wait_at = 1e9, first_reply_at = 1e9;
+  for (const auto& e : r.events) {
+    if (e.value("kind", "") == "echo.client_waiting") {
+      waiting.insert(e["client"].get<int>());
+      first_wait_at = std::min(first_wait_at, e["t"].get<double>());
+    }
+  }
+  CHECK(!waiting.empty());
+  for (const auto& c : r.summary()["clients_that_waited"]) CHECK(waiting.count(c.get<int>()) == 1);
+  // The waiting line comes before that client's first reply.
+  for (const auto& e : r.events)
+    if (e.value("kind", "") == "echo.client_reply" && waiting.count(e["client"].get<int>()))
+      first_reply_at = std::min(first_reply_at, e["t"].get<double>());
+  CHECK(first_wait_at < first_reply_at);
+}

@@ -113,3 +113,14 @@ TEST_CASE("zombie: bad usage exits 2", "[cli][zombie][errors]") {
   auto bad_count = test::run_mpdemo({"zombie", "--count", "0"});
   CHECK(bad_count.exit_code == 2);
 }
+
+TEST_CASE("zombie --mode ignore: a lost exit status reads None, as Python prints it, not JSON's null",
+          "[cli][zombie]") {
+  for (const char* lang : {"en", "zh"}) {
+    auto r = test::run_mpdemo({"zombie", "--mode", "ignore", "--speed", "0.02", "--seed", "2", "--lang", lang});
+    INFO(r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find("None") != std::string::npos);
+    CHECK(r.out.find("null") == std::string::npos);
+  }
+}
