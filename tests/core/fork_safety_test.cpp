@@ -50,6 +50,23 @@ class Hammer {
 
 int twice(int x) { return 2 * x; }
 
+// Runs `round` in a fresh process kRounds times (the state a first call
+// makes is per process) and checks that every round ended well: `round`
+// returns 0, or 3 when a child of its own hung.
+template <class Round>
+void check_every_round_ends(Round round) {
+  constexpr int kRounds = 300;
+  int hung = 0, failed = 0;
+  for (int i = 0; i < kRounds; ++i) {
+    const int code = test::run_in_child(round, 60.0);
+    if (code == 3) ++hung;
+    else if (code != 0) ++failed;
+  }
+  INFO(kRounds << " rounds");
+  CHECK(hung == 0);
+  CHECK(failed == 0);
+}
+
 }  // namespace
 
 // Issue 11 item 1: the children registry's mutex was copied into a child
@@ -93,39 +110,28 @@ TEST_CASE("a Pool that replaces its workers while another thread reads the regis
 // state is per process): one thread takes its first lock while the other
 // forks a child that takes a lock too.
 TEST_CASE("a fork while another thread takes its first lock gives a child that can lock", "[core][fork]") {
-  constexpr int kRounds = 300;
-  int hung = 0, failed = 0;
-  for (int round = 0; round < kRounds; ++round) {
-    const int code = test::run_in_child(
-        [] {
-          mp::Lock lock;
-          std::atomic<int> ready{0};
-          std::thread first_lock([&] {
-            ready.fetch_add(1);
-            while (ready.load() < 2) {
-            }
-            lock.acquire();
-            lock.release();
-          });
-          ready.fetch_add(1);
-          while (ready.load() < 2) {
-          }
-          mp::Process child([&lock] {
-            lock.acquire();
-            lock.release();
-          });
-          child.start();
-          const bool ended = test::join_one(child, kHungAfter);
-          first_lock.join();
-          return ended && child.exitcode() == 0 ? 0 : 3;
-        },
-        60.0);
-    if (code == 3) ++hung;
-    else if (code != 0) ++failed;
-  }
-  INFO(kRounds << " rounds");
-  CHECK(hung == 0);
-  CHECK(failed == 0);
+  check_every_round_ends([] {
+    mp::Lock lock;
+    std::atomic<int> ready{0};
+    std::thread first_lock([&] {
+      ready.fetch_add(1);
+      while (ready.load() < 2) {
+      }
+      lock.acquire();
+      lock.release();
+    });
+    ready.fetch_add(1);
+    while (ready.load() < 2) {
+    }
+    mp::Process child([&lock] {
+      lock.acquire();
+      lock.release();
+    });
+    child.start();
+    const bool ended = test::join_one(child, kHungAfter);
+    first_lock.join();
+    return ended && child.exitcode() == 0 ? 0 : 3;
+  });
 }
 
 // The same lazy static was in connection.cpp: the first send on a pipe
@@ -133,37 +139,26 @@ TEST_CASE("a fork while another thread takes its first lock gives a child that c
 // thread makes the process's first send while another forks a child that
 // sends too; the child must deliver its message and end.
 TEST_CASE("a fork while another thread sends its first message gives a child that can send", "[core][fork]") {
-  constexpr int kRounds = 300;
-  int hung = 0, failed = 0;
-  for (int round = 0; round < kRounds; ++round) {
-    const int code = test::run_in_child(
-        [] {
-          auto [reader, writer] = mp::Pipe(false);
-          auto [child_reader, child_writer] = mp::Pipe(false);
-          std::atomic<int> ready{0};
-          std::thread first_send([&] {
-            ready.fetch_add(1);
-            while (ready.load() < 2) {
-            }
-            writer.send_bytes("parent");
-          });
-          ready.fetch_add(1);
-          while (ready.load() < 2) {
-          }
-          mp::Process child([&child_writer] { child_writer.send_bytes("child"); });
-          child.start();
-          const bool ended = test::join_one(child, kHungAfter);
-          first_send.join();
-          const bool delivered = ended && child_reader.poll(0) && child_reader.recv_bytes() == "child";
-          return ended && child.exitcode() == 0 && delivered && reader.recv_bytes() == "parent" ? 0 : 3;
-        },
-        60.0);
-    if (code == 3) ++hung;
-    else if (code != 0) ++failed;
-  }
-  INFO(kRounds << " rounds");
-  CHECK(hung == 0);
-  CHECK(failed == 0);
+  check_every_round_ends([] {
+    auto [reader, writer] = mp::Pipe(false);
+    auto [child_reader, child_writer] = mp::Pipe(false);
+    std::atomic<int> ready{0};
+    std::thread first_send([&] {
+      ready.fetch_add(1);
+      while (ready.load() < 2) {
+      }
+      writer.send_bytes("parent");
+    });
+    ready.fetch_add(1);
+    while (ready.load() < 2) {
+    }
+    mp::Process child([&child_writer] { child_writer.send_bytes("child"); });
+    child.start();
+    const bool ended = test::join_one(child, kHungAfter);
+    first_send.join();
+    const bool delivered = ended && child_reader.poll(0) && child_reader.recv_bytes() == "child";
+    return ended && child.exitcode() == 0 && delivered && reader.recv_bytes() == "parent" ? 0 : 3;
+  });
 }
 
 // The rule under load: three threads start children that use a Lock, a
