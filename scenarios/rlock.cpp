@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <span>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -31,6 +32,7 @@
 #include "mp/rlock.hpp"
 #include "mp/shared_memory.hpp"
 #include "number_options.hpp"
+#include "sentinels.hpp"
 #include "setups.hpp"
 
 namespace mpdemo {
@@ -73,6 +75,18 @@ struct Shelf {
   int taker[kMaxItems] = {};    // taker[i]: consumer that took item i+1, 0 if none
   int taken_twice = 0;          // items someone found already taken (must stay 0)
 };
+
+// Joins one part's processes; a process killed from outside (kill -9,
+// scripts/chaos) is named, and the ones that may be waiting for it for ever
+// (a consumer for a killed producer, Other for a killed Owner) are stopped
+// after a grace period. Returns whether every process ended by itself.
+bool join_reporting_kills(std::span<mp::Process> procs, const Context& ctx) {
+  const PartEnd end = join_part(procs, std::max(1.0, ctx.scaled(3.0)));
+  for (std::size_t i : end.killed)
+    ctx.emit("part.child_killed", {{"process", procs[i].name()}, {"signal", -procs[i].exitcode().value_or(0)}});
+  for (std::size_t i : end.stopped) ctx.emit("part.child_stopped", {{"process", procs[i].name()}});
+  return end.killed.empty() && end.stopped.empty();
+}
 
 // Returns whether the second acquire gave up (the deadlock, seen by timeout)
 // without the process hanging.
@@ -144,14 +158,15 @@ bool rlock_reentry(const RLockOptions& o, const Context& ctx, ReentryReport& rep
         rlock.release();
       },
       "Other");
-  owner.start();
-  other.start();
-  owner.join();
-  other.join();
+  std::vector<mp::Process> both;
+  both.push_back(std::move(owner));
+  both.push_back(std::move(other));
+  for (auto& p : both) p.start();
+  const bool ended_by_themselves = join_reporting_kills(both, ctx);
 
   bool depths_ok = true;
   for (int d = 1; d <= o.depth; ++d) depths_ok = depths_ok && report.depths[d - 1] == d;
-  return owner.exitcode() == 0 && other.exitcode() == 0 && depths_ok && report.refused == 1 &&
+  return ended_by_themselves && both[0].exitcode() == 0 && both[1].exitcode() == 0 && depths_ok && report.refused == 1 &&
          report.other_acquired >= report.owner_released;
 }
 
@@ -202,11 +217,8 @@ std::pair<bool, int> condition_shelf(const RLockOptions& o, const Context& ctx, 
     procs.emplace_back([&, i] { consumer(o, ctx, cond, shelf, i); }, "Consumer-" + std::to_string(i));
   procs.emplace_back([&] { producer(o, ctx, cond, shelf); }, "Producer");
   for (auto& p : procs) p.start();
-  bool ok = true;
-  for (auto& p : procs) {
-    p.join();
-    ok = ok && p.exitcode() == 0;
-  }
+  bool ok = join_reporting_kills(procs, ctx);
+  for (auto& p : procs) ok = ok && p.exitcode() == 0;
   const int expected = o.batches * (o.batches + 1) / 2;
   for (int i = 0; i < expected; ++i) ok = ok && shelf.taker[i] != 0;
   return {ok && shelf.made == expected && shelf.taken == expected && shelf.taken_twice == 0, expected};

@@ -3,9 +3,12 @@
 #include <poll.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <optional>
 #include <vector>
 
+#include "mp/deadline.hpp"
 #include "mp/errors.hpp"
 
 namespace mpdemo {
@@ -50,6 +53,44 @@ bool wait_all_ended(std::span<mp::Process> processes, mp::Timeout timeout) {
     int ms = without_pidfd ? 1 : deadline.poll_ms();
     if (::poll(pending.data(), pending.size(), ms) < 0 && errno != EINTR) mp::throw_os_error("poll(sentinels)");
   }
+}
+
+PartEnd join_part(std::span<mp::Process> processes, double grace) {
+  PartEnd end;
+  std::vector<bool> reaped(processes.size(), false);
+  std::optional<mp::Deadline> stop_at;  // set when the first child died by a signal
+  for (;;) {
+    std::vector<pollfd> pending;
+    bool without_pidfd = false;
+    for (std::size_t i = 0; i < processes.size(); ++i) {
+      mp::Process& p = processes[i];
+      if (reaped[i]) continue;
+      if (has_ended(p)) {
+        p.join();
+        reaped[i] = true;
+        if (p.exitcode().value_or(0) < 0) {
+          end.killed.push_back(i);
+          if (!stop_at) stop_at.emplace(grace);
+        }
+      } else if (p.sentinel() < 0) {
+        without_pidfd = true;
+      } else {
+        pending.push_back({p.sentinel(), POLLIN, 0});
+      }
+    }
+    if (pending.empty() && !without_pidfd) return end;
+    if (stop_at && stop_at->expired()) break;
+    int ms = stop_at ? stop_at->poll_ms() : -1;
+    if (without_pidfd) ms = ms < 0 ? 10 : std::min(ms, 10);
+    if (::poll(pending.data(), pending.size(), ms) < 0 && errno != EINTR) mp::throw_os_error("poll(sentinels)");
+  }
+  for (std::size_t i = 0; i < processes.size(); ++i) {
+    if (reaped[i]) continue;
+    processes[i].kill();
+    processes[i].join();
+    end.stopped.push_back(i);
+  }
+  return end;
 }
 
 bool wait_pidfd(int fd, mp::Timeout timeout) {

@@ -213,3 +213,38 @@ TEST_CASE("crawler: a page whose worker was killed is fetched again, and parsed 
   for (const auto& c : last["checks"])
     if (c["name"] == "every_page_parsed_once" || c["name"] == "broken_links_reported_once") CHECK(c["ok"] == true);
 }
+
+TEST_CASE("rlock: a producer killed while consumers wait on the Condition ends the run, named",
+          "[cli][kill][rlock]") {
+  // The consumers wait for items that only the producer would make. Before
+  // the lesson joined its parts with join_part, mpdemo waited for them for ever.
+  test::TempDir dir;
+  test::BackgroundRun run({"rlock", "--json", "--consumers", "3", "--batches", "3", "--pause", "0.3", "--eat", "0",
+                           "--seed", "1"},
+                          dir.path());
+  pid_t producer = 0;
+  REQUIRE(read_until(run, [&](const nlohmann::json& e) {
+    if (e["kind"] != "rlock.producer_made") return false;
+    producer = e["pid"].get<pid_t>();
+    return true;
+  }));
+  REQUIRE(::kill(producer, SIGKILL) == 0);
+  std::vector<std::string> killed, stopped;
+  nlohmann::json last;
+  for (;;) {
+    auto e = run.next_event(60.0);
+    if (!e.is_object()) break;
+    if (e["kind"] == "part.child_killed") killed.push_back(e["process"].get<std::string>());
+    if (e["kind"] == "part.child_stopped") stopped.push_back(e["process"].get<std::string>());
+    last = e;
+  }
+  const int status = run.wait_status(30.0);
+  INFO(last.dump());
+  REQUIRE(last["kind"] == "summary");
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 1);
+  CHECK(killed == std::vector<std::string>{"Producer"});
+  CHECK(stopped.size() == 3);  // every consumer was still waiting for items
+  for (const auto& c : last["checks"])
+    if (c["name"] == "condition_delivered_every_item") CHECK(c["ok"] == false);
+}
