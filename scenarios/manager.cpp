@@ -16,6 +16,7 @@
 // Try:  mpdemo manager            (updates lost: count ends above 0)
 //       mpdemo manager --lock     (count ends at 0)
 //       mpdemo manager --delay 0.05   (a pause between read and write: nearly every update lost)
+//       mpdemo manager --workers 2 --count 2 --order 1,2,1,2   (both read 2, both write 1: one update lost)
 #include <CLI/CLI.hpp>
 #include <memory>
 #include <mutex>
@@ -27,6 +28,7 @@
 #include "mp/process.hpp"
 #include "number_options.hpp"
 #include "setups.hpp"
+#include "step_points.hpp"
 
 namespace mpdemo {
 namespace {
@@ -38,19 +40,29 @@ struct ManagerOptions {
   double delay = 0.0;       // seed 003 pauses nowhere between the read and the write
 };
 
-void worker(const ManagerOptions& o, const Context& ctx, const mp::DictProxy& dict, mp::Lock& lock) {
+void worker(const ManagerOptions& o, const Context& ctx, const mp::DictProxy& dict, mp::Lock& lock, int index) {
   std::unique_lock<mp::Lock> guard(lock, std::defer_lock);
+  // Step points (--order): [take the lock,] read, write.
   if (o.lock) {
+    steps::at(index, "manager.acquire", {{"acquires", "lock"}});
     ctx.span("manager.waiting_lock");
     guard.lock();
     ctx.span("manager.holding_lock", "manager.waiting_lock");
   }
+  steps::at(index, "manager.read");
   ctx.span("manager.read_to_write");
   const auto read = dict.get("count").get<std::int64_t>();  // one request to the server
   ctx.sleep(o.delay);                                        // others may read the same value now
+  if (steps::active()) {
+    json next = {{"value", read - 1}};
+    if (o.lock) next["releases"] = "lock";
+    steps::at(index, "manager.write", next);
+  }
   dict.set("count", read - 1);                               // a second request
   ctx.emit("manager.update", {{"read", read}, {"wrote", read - 1}, {"span_end", "manager.read_to_write"}});
   if (o.lock) ctx.span({}, "manager.holding_lock");  // timed while held: holders never overlap on the page
+  if (guard.owns_lock()) guard.unlock();
+  steps::finish(index);
 }
 
 Summary run_manager(const ManagerOptions& o, Context& ctx) {
@@ -63,7 +75,12 @@ Summary run_manager(const ManagerOptions& o, Context& ctx) {
   std::vector<mp::Process> workers;
   workers.reserve(static_cast<std::size_t>(o.workers));
   for (int i = 1; i <= o.workers; ++i)
-    workers.emplace_back([&] { worker(o, ctx, dict, lock); }, "Worker-" + std::to_string(i));
+    workers.emplace_back([&, i] { worker(o, ctx, dict, lock, i); }, "Worker-" + std::to_string(i));
+  if (steps::active()) {
+    std::vector<std::string> names;
+    for (const auto& w : workers) names.push_back(w.name());
+    steps::begin(names);
+  }
   for (auto& w : workers) w.start();
   int failed = 0;
   for (auto& w : workers) {

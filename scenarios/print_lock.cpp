@@ -13,6 +13,7 @@
 // Try:  mpdemo print-lock            (lines interleave; takes about the longest job)
 //       mpdemo print-lock --join     (Task-1, Task-2, Task-3; takes the sum)
 //       mpdemo print-lock --lock     (serial, in the order the lock was grabbed)
+//       mpdemo print-lock --order 3,1,2,1,2,3   (all start, then all finish: 3 overlaps)
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
@@ -27,6 +28,7 @@
 #include "mp/shared_memory.hpp"
 #include "number_options.hpp"
 #include "setups.hpp"
+#include "step_points.hpp"
 
 namespace mpdemo {
 namespace {
@@ -63,22 +65,28 @@ void task(const PrintLockOptions& o, const Context& ctx, mp::Lock& lock, Printer
   const double work = rng.uniform(o.work_min, o.work_max);
 
   ctx.sleep(arrive);
+  // Step points (--order): [take the lock,] print "start", print "done" [and release].
   if (o.mode() == Mode::Lock) {
+    steps::at(index, "print-lock.acquire", {{"acquires", "lock"}});
     ctx.emit("print-lock.wait_lock", {{"span_begin", "print-lock.waiting_lock"}});
     lock.acquire();
   }
+  steps::at(index, "print-lock.start");
   record.position = printer.starts.fetch_add(1) + 1;
   record.started = mp::monotonic_seconds();
   json started = {{"seconds", ctx.scaled(work)}, {"position", record.position}, {"span_begin", "print-lock.printing"}};
   if (o.mode() == Mode::Lock) started["span_end"] = "print-lock.waiting_lock";
   ctx.emit("print-lock.start", started);
   ctx.sleep(work);  // the printer is busy: other tasks are scheduled meanwhile
+  if (o.mode() == Mode::Lock) steps::at(index, "print-lock.done", {{"releases", "lock"}});
+  else steps::at(index, "print-lock.done");
   record.done = mp::monotonic_seconds();
   ctx.emit("print-lock.done", {{"span_end", "print-lock.printing"}});
   if (o.mode() == Mode::Lock) {
     ctx.emit("print-lock.release");  // before release(): the next holder's lines come after this one
     lock.release();
   }
+  steps::finish(index);
 }
 
 // Pairs of tasks whose start..done intervals overlap: each such pair printed
@@ -101,6 +109,9 @@ Summary run_print_lock(const PrintLockOptions& o, Context& ctx) {
   const char* setup_kind = mode == Mode::Lock   ? "print-lock.setup_lock"
                            : mode == Mode::Join ? "print-lock.setup_join"
                                                 : "print-lock.setup_free";
+  if (mode == Mode::Join && steps::active())
+    throw UsageError("--order cannot be combined with --join (the parent starts one task at a time: there is no "
+                     "interleaving to choose)");
   ctx.emit(setup_kind, {{"tasks", o.tasks}});
 
   mp::Lock lock;
@@ -125,6 +136,11 @@ Summary run_print_lock(const PrintLockOptions& o, Context& ctx) {
       join(t);  // the next task does not even exist as a process until this one ended
     }
   } else {
+    if (steps::active()) {
+      std::vector<std::string> names;
+      for (const auto& t : tasks) names.push_back(t.name());
+      steps::begin(names);
+    }
     for (auto& t : tasks) t.start();
     for (auto& t : tasks) join(t);
   }

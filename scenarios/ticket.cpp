@@ -12,6 +12,8 @@
 //       mpdemo ticket --lock --crash-holder 2   (buyer 2 dies holding the lock)
 //       mpdemo ticket --lock --crash-writer 1   (buyer 1's sale reaches the db, then it dies
 //                                               before telling anyone: an unreported sale)
+//       mpdemo ticket --buyers 3 --order 1,2,3,1,2,3,1,2,3   (all read, then all write: oversold by 2)
+//       mpdemo ticket --buyers 3 --order 1,1,1,2,2,2,3,3,3   (one at a time: sold once)
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
@@ -27,6 +29,7 @@
 #include "mp/ticket_db.hpp"
 #include "number_options.hpp"
 #include "setups.hpp"
+#include "step_points.hpp"
 
 namespace mpdemo {
 namespace {
@@ -59,24 +62,33 @@ void buyer(const TicketOptions& o, const Context& ctx, const mp::TicketDb& db, m
   // it, and the network wait between read and write; see spans.json.
   ctx.span("ticket.searching");
   ctx.sleep(search_delay);
+  // Step points (--order): search, [take the lock,] read, write.
+  steps::at(index, "ticket.search");
   json searched = {{"count", db.read_count()}, {"span_end", "ticket.searching"}};
   if (o.lock) searched["span_begin"] = "ticket.waiting_lock";
   ctx.emit("ticket.search", searched);
 
   std::unique_lock<mp::Lock> guard(lock, std::defer_lock);
   if (o.lock) {
+    steps::at(index, "ticket.acquire", {{"acquires", "lock"}});
     guard.lock();
     // The core already reported the take-over (core.owner_died): one line
     // for it, not two; the buyer only records it for the check.
     if (lock.recovered_from() != 0) recovered_dead->store(lock.recovered_from());
     ctx.emit("ticket.lock_acquired", {{"span_end", "ticket.waiting_lock"}, {"span_begin", "ticket.holding_lock"}});
   }
+  steps::at(index, "ticket.read");
   const std::int64_t count = db.read_count();
   ctx.emit("ticket.read", {{"count", count}, {"delay", ctx.scaled(buy_delay)}, {"span_begin", "ticket.network"}});
   ctx.sleep(buy_delay);  // the simulated network: others read the same count meanwhile
   if (o.lock && index == o.crash_holder) {
     ctx.emit("ticket.crash");
     ::raise(SIGKILL);  // dies holding the lock; the kernel marks it owner-dead
+  }
+  if (steps::active()) {
+    json next = count > 0 ? json{{"left", count - 1}} : json::object();
+    if (o.lock) next["releases"] = "lock";
+    steps::at(index, count > 0 ? "ticket.write" : "ticket.give_up", next);
   }
   if (count > 0) {
     *outcome = Outcome::Writing;
@@ -96,6 +108,7 @@ void buyer(const TicketOptions& o, const Context& ctx, const mp::TicketDb& db, m
     ctx.span({}, "ticket.holding_lock");
     guard.unlock();
   }
+  steps::finish(index);
 }
 
 Summary run_ticket(const TicketOptions& o, Context& ctx) {
@@ -107,6 +120,10 @@ Summary run_ticket(const TicketOptions& o, Context& ctx) {
       throw UsageError("ticket.not_a_buyer", {{"option", option}, {"index", index}, {"buyers", o.buyers}},
                        std::string(option) + " " + std::to_string(index) + " is not a buyer (there are " +
                            std::to_string(o.buyers) + ")");
+  for (auto [option, index] : {std::pair{"--crash-writer", o.crash_writer}, std::pair{"--crash-holder", o.crash_holder}})
+    if (index != 0 && steps::active())
+      throw UsageError("ticket.crash_with_order", {{"option", option}},
+                       std::string(option) + " cannot be combined with --order (a killed buyer takes no more steps)");
 
   // Every problem with the db is found here, before any buyer is forked:
   // what is at the path (only a ticket db is replaced), its content, and
@@ -132,6 +149,11 @@ Summary run_ticket(const TicketOptions& o, Context& ctx) {
   buyers.reserve(static_cast<std::size_t>(o.buyers));
   for (int i = 1; i <= o.buyers; ++i) {
     buyers.emplace_back([&, i] { buyer(o, ctx, db, lock, &outcomes[i - 1], recovered_dead, i); }, "Buyer-" + std::to_string(i));
+  }
+  if (steps::active()) {
+    std::vector<std::string> names;
+    for (const auto& b : buyers) names.push_back(b.name());
+    steps::begin(names);
   }
   for (auto& b : buyers) b.start();
   int crashed = 0, failed = 0;

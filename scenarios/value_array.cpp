@@ -12,6 +12,7 @@
 //
 // Try:  mpdemo value-array
 //       mpdemo value-array --processes 8 --increments 50000
+//       mpdemo value-array --processes 2 --increments 1 --order 1,2,1,2   (both read 0, both write 1)
 #include <CLI/CLI.hpp>
 #include <cmath>
 #include <cstdio>
@@ -28,6 +29,7 @@
 #include "mp/value.hpp"
 #include "number_options.hpp"
 #include "setups.hpp"
+#include "step_points.hpp"
 
 namespace mpdemo {
 namespace {
@@ -84,12 +86,20 @@ long count_together(const ValueArrayOptions& o, const Context& ctx, Increment ho
   mp::Event go;                // every worker starts counting at the same moment
   std::vector<mp::Process> workers;
   workers.reserve(static_cast<std::size_t>(o.processes));
+  // Step points (--order), in the unlocked pass only, where the race is:
+  // each increment is a read of the counter and a write of read + 1.
+  const bool stepped = steps::active() && how == Increment::ValueThenSetValue;
   for (int i = 1; i <= o.processes; ++i) {
     workers.emplace_back(
-        [&] {
+        [&, i] {
           go.wait();
           for (int k = 0; k < o.increments; ++k) {
-            if (how == Increment::UnderGetLock) {
+            if (stepped) {
+              steps::at(i, "value-array.read");
+              const long read = counter.value();
+              steps::at(i, "value-array.write", {{"value", read + 1}});
+              counter.set_value(read + 1);
+            } else if (how == Increment::UnderGetLock) {
               std::lock_guard guard(counter.get_lock());  // Python: with v.get_lock(): v.value += 1
               counter.set_value(counter.value() + 1);     // the RLock lets these re-take it
             } else {
@@ -97,8 +107,14 @@ long count_together(const ValueArrayOptions& o, const Context& ctx, Increment ho
             }
           }
           ctx.emit("value-array.worker_done", {{"increments", o.increments}});
+          if (stepped) steps::finish(i);
         },
         "Counter-" + std::to_string(i));
+  }
+  if (stepped) {
+    std::vector<std::string> names;
+    for (const auto& w : workers) names.push_back(w.name());
+    steps::begin(names);
   }
   for (auto& w : workers) w.start();
   go.set();

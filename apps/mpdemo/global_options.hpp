@@ -26,6 +26,8 @@ struct GlobalOptions {
   std::string trace;     // --trace FILE.json
   bool chart = false;    // --chart
   std::string record;    // --record FILE.jsonl: the --json lines, beside the console
+  // Controlling the race (README): the steps to take, "2,1,Buyer-3,*".
+  std::string order;
 };
 
 void add_global_options(CLI::App& app, GlobalOptions& options);

@@ -19,6 +19,8 @@
 #include "mp/parent_death.hpp"
 #include "mp/ticket_db.hpp"
 #include "renderer.hpp"
+#include "step_control.hpp"
+#include "step_points.hpp"
 
 namespace mpdemo {
 namespace {
@@ -66,7 +68,9 @@ int run_scenario(const ScenarioEntry& entry, const RunFunction& run, const Globa
   // stops it before anything starts.
   std::unique_ptr<Drawings> drawings;
   OutputFile record_file;
+  std::unique_ptr<StepControl> step_control;
   try {
+    if (!options.order.empty()) step_control = std::make_unique<StepControl>(parse_step_order(options.order));
     if (options.chart && options.json)
       throw UsageError("--chart draws on the console; with --json stdout holds JSON lines only");
     if (draw.any()) drawings = std::make_unique<Drawings>(draw, catalog, use_color(options));
@@ -102,6 +106,7 @@ int run_scenario(const ScenarioEntry& entry, const RunFunction& run, const Globa
   EventPump pump(channel.read_fd(), renderer);
 
   Context ctx(entry.name, seed, options.speed, lang);
+  steps::install(step_control.get());
   // "wall" lets a replay print the console's clock column as it was.
   ctx.emit("run.start", {{"scenario", entry.name},
                          {"seed", seed},
@@ -115,14 +120,17 @@ int run_scenario(const ScenarioEntry& entry, const RunFunction& run, const Globa
   try {
     summary = run(ctx);
   } catch (const UsageError& e) {
+    if (step_control) step_control->end();
     pump.finish();
     std::fprintf(stderr, "mpdemo %s: error: %s\n", entry.name, error_text(catalog, e.key(), e.fields(), e.what()).c_str());
     return 2;
   } catch (const mp::DbError& e) {
+    if (step_control) step_control->end();
     pump.finish();
     std::fprintf(stderr, "mpdemo %s: error: %s\n", entry.name, error_text(catalog, e.key(), e.fields(), e.what()).c_str());
     return 2;
   } catch (const std::exception& e) {
+    if (step_control) step_control->end();
     pump.finish();
     // After Ctrl-C the children (a Manager's server, say) are being ended
     // under the main thread, so what it then fails on is the interruption,
@@ -138,9 +146,18 @@ int run_scenario(const ScenarioEntry& entry, const RunFunction& run, const Globa
     renderer.flush();
     return 1;
   }
+  if (step_control) step_control->end();
   pump.finish();
   mp::events::uninstall();
   if (interrupted()) return 130;  // being torn down: the signal ends us in a moment
+  if (step_control && !step_control->began()) {
+    std::fprintf(stderr, "mpdemo %s: error: --order: %s has no step points\n", entry.name, entry.name);
+    return 2;
+  }
+  if (step_control && !step_control->error().empty()) {
+    std::fprintf(stderr, "mpdemo %s: error: %s\n", entry.name, step_control->error().c_str());
+    return 2;
+  }
   const double elapsed = mp::monotonic_seconds() - start;
   if (drawings) {
     // A drawing of events that do not fit together (a span never ended) is

@@ -21,13 +21,8 @@
 #include "support/mpdemo_runner.hpp"
 #include "support/proc_watch.hpp"
 
-namespace {
-
 using test::BackgroundRun;
-
-bool gone(pid_t pid) { return ::kill(pid, 0) != 0 && errno == ESRCH; }
-
-}  // namespace
+using test::gone;
 
 TEST_CASE("a signal mid-run ends every child and mpdemo dies of that signal", "[cli][interrupt]") {
   const int sig = GENERATE(SIGINT, SIGTERM);
