@@ -40,6 +40,7 @@
 #include "mp/unique_fd.hpp"
 #include "number_options.hpp"
 #include "setups.hpp"
+#include "step_points.hpp"
 
 namespace mpdemo {
 namespace {
@@ -78,6 +79,8 @@ void writer(const FileAppendOptions& o, const Context& ctx, const std::string& p
   const double delay = rng.uniform(0.0, o.delay_max);
   const std::string record = record_text(index, ::getpid(), o.record_bytes);
 
+  // Step points (--order): open (and move to the end), write.
+  steps::at(index, "file-append.open");
   const int flags = O_WRONLY | O_CLOEXEC | (o.no_append ? 0 : O_APPEND);
   mp::UniqueFd fd(::open(path.c_str(), flags));
   if (!fd) mp::throw_os_error("open " + path);
@@ -85,6 +88,7 @@ void writer(const FileAppendOptions& o, const Context& ctx, const std::string& p
   report.opened_at = ::lseek(fd.get(), 0, SEEK_END);
   ctx.emit("file-append.opened", {{"position", report.opened_at}, {"span_begin", "file-append.open_to_write"}});
   ctx.sleep(delay);  // the others open the file now and see the same end
+  steps::at(index, o.no_append ? "file-append.write_at" : "file-append.append", {{"position", report.opened_at}});
   mp::write_all(fd.get(), record.data(), record.size());
   report.after = ::lseek(fd.get(), 0, SEEK_CUR);
   ctx.emit("file-append.wrote", {{"bytes", record.size()},
@@ -92,6 +96,7 @@ void writer(const FileAppendOptions& o, const Context& ctx, const std::string& p
                                  {"position", report.after},
                                  {"opened_at", report.opened_at},
                                  {"span_end", "file-append.open_to_write"}});
+  steps::finish(index);
 }
 
 // Removes a file when this process ends, however it ends (SIGKILL too): a
@@ -213,6 +218,11 @@ Summary run_file_append(const FileAppendOptions& o, Context& ctx) {
   for (int i = 1; i <= o.writers; ++i)
     writers.emplace_back([&, i] { writer(o, ctx, target.path(), reports[i - 1], i); },
                          "Writer-" + std::to_string(i));
+  if (steps::active()) {
+    std::vector<std::string> names;
+    for (const auto& w : writers) names.push_back(w.name());
+    steps::begin(names);
+  }
   for (auto& w : writers) w.start();
   int failed = 0;
   for (auto& w : writers) {

@@ -82,7 +82,11 @@ StepControl::~StepControl() { end(); }
 void StepControl::begin(const std::vector<std::string>& names) {
   if (began_) throw std::logic_error("StepControl::begin called twice");
   began_ = true;
-  for (const auto& n : names) participants_.push_back({n});
+  for (const auto& n : names) {
+    Participant p;
+    p.name = n;
+    participants_.push_back(std::move(p));
+  }
   // The flag first, then the semaphores, each on its own alignment.
   const std::size_t offset = alignof(sem_t) > sizeof(std::atomic<bool>) ? alignof(sem_t) : 64;
   shared_memory_ = mp::SharedMapping(offset + sizeof(sem_t) * (names.empty() ? 1 : names.size()));

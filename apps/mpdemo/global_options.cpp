@@ -30,7 +30,7 @@ void add_global_options(CLI::App& app, GlobalOptions& o) {
   add_drawing_options(app, o);
   app.add_option("--order", o.order,
                  "take the steps in this order: a process name or number per step, '*' = the rest run freely "
-                 "(scenarios with step points: ticket, print-lock, manager, value-array)")
+                 "(scenarios with step points: ticket, print-lock, file-append, manager, value-array)")
       ->group("Controlling the race");
   app.add_option("--record", o.record, "also write the run's JSON lines to FILE (for mpdemo replay)")->group(group);
 }

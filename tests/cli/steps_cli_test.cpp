@@ -190,3 +190,19 @@ TEST_CASE("value-array --order: the unlocked counter loses exactly the increment
   CHECK(r.summary()["unlocked_lost"] == 1);
   CHECK(r.summary()["locked_counter"] == 4);
 }
+
+TEST_CASE("file-append --order: both open before either writes; without O_APPEND one record is lost, with it none",
+          "[cli][steps][file-append]") {
+  TempDir dir;
+  auto overwrite =
+      run_json({"file-append", "--writers", "2", "--no-append", "--order", "1,2,1,2", "--speed", "0"}, dir.path());
+  INFO(overwrite.err);
+  CHECK(overwrite.exit_code == 0);
+  CHECK(overwrite.summary()["lost"] == 1);
+
+  auto appended = run_json({"file-append", "--writers", "2", "--order", "1,2,1,2", "--speed", "0"}, dir.path());
+  INFO(appended.err);
+  CHECK(appended.exit_code == 0);
+  CHECK(appended.summary()["lost"] == 0);
+  CHECK(appended.summary()["records"] == 2);
+}
