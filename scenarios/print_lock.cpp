@@ -110,7 +110,8 @@ Summary run_print_lock(const PrintLockOptions& o, Context& ctx) {
                            : mode == Mode::Join ? "print-lock.setup_join"
                                                 : "print-lock.setup_free";
   if (mode == Mode::Join && steps::active())
-    throw UsageError("--order cannot be combined with --join (the parent starts one task at a time: there is no "
+    throw UsageError("print-lock.order_with_join", {},
+                     "--order cannot be combined with --join (the parent starts one task at a time: there is no "
                      "interleaving to choose)");
   ctx.emit(setup_kind, {{"tasks", o.tasks}});
 

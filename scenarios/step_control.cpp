@@ -35,6 +35,20 @@ bool step_process_has_ended(pid_t pid) {
   return paren == std::string::npos || paren + 2 >= text.size() || text[paren + 2] == 'Z' || text[paren + 2] == 'X';
 }
 
+// One line per scenario that marks step points: name and an --order example
+// that shows its lesson (the same lines open each scenario's file).
+struct StepScenario {
+  const char* name;
+  const char* example;
+};
+constexpr StepScenario kStepScenarios[] = {
+    {"ticket", "mpdemo ticket --buyers 3 --order 1,2,3,1,2,3,1,2,3   (all read, then all write: oversold by 2)"},
+    {"print-lock", "mpdemo print-lock --order 3,1,2,1,2,3   (all start, then all finish: 3 overlaps)"},
+    {"file-append", "mpdemo file-append --writers 2 --no-append --order 1,2,1,2   (both open, then both write: one record lost)"},
+    {"manager", "mpdemo manager --workers 2 --count 2 --order 1,2,1,2   (both read 2, both write 1: one update lost)"},
+    {"value-array", "mpdemo value-array --processes 2 --increments 1 --order 1,2,1,2   (both read 0, both write 1)"},
+};
+
 // The run's control, set by the app before the first fork (children inherit it).
 StepControl* installed_control = nullptr;
 
@@ -54,6 +68,18 @@ void finish(int index) {
   if (installed_control) installed_control->finish(index);
 }
 
+const char* order_example(std::string_view scenario) noexcept {
+  for (const auto& s : kStepScenarios)
+    if (scenario == s.name) return s.example;
+  return nullptr;
+}
+
+std::string scenarios_with_step_points() {
+  std::string names;
+  for (const auto& s : kStepScenarios) names += (names.empty() ? "" : ", ") + std::string(s.name);
+  return names;
+}
+
 }  // namespace steps
 
 std::vector<std::string> parse_step_order(const std::string& text) {
@@ -63,8 +89,9 @@ std::vector<std::string> parse_step_order(const std::string& text) {
     const auto comma = text.find(',', start);
     std::string token = trim_blanks(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
     if (token.empty())
-      throw UsageError("--order: step " + std::to_string(tokens.size() + 1) +
-                       " is empty (give a process name or number per step, '*' for the rest)");
+      throw UsageError("step.empty", {{"position", tokens.size() + 1}},
+                       "--order: step " + std::to_string(tokens.size() + 1) +
+                           " is empty (give a process name or number per step, '*' for the rest)");
     tokens.push_back(std::move(token));
     if (comma == std::string::npos) break;
     start = comma + 1;
@@ -208,8 +235,11 @@ void StepControl::free_everyone() {
   for (std::size_t i = 0; i < participants_.size(); ++i) ::sem_post(&go_[i]);
 }
 
-void StepControl::fail(std::size_t position, std::string why) {
-  error_ = "--order, step " + std::to_string(position + 1) + " (" + order_[position] + "): " + why;
+// `fields` carry position and token; `why` is the English text after them.
+void StepControl::fail(const std::string& key, nlohmann::json fields, const std::string& why) {
+  const std::string english = "--order, step " + std::to_string(fields.value("position", 0)) + " (" +
+                              fields.value("token", "") + "): " + why;
+  error_.emplace(key, std::move(fields), english);
 }
 
 void StepControl::drive() {
@@ -223,14 +253,17 @@ void StepControl::drive() {
     if (!slot) {
       std::string names;
       for (const auto& p : participants_) names += (names.empty() ? "" : ", ") + p.name;
-      fail(position, "no process named '" + token + "' takes steps here (" + names + ", or 1.." +
-                         std::to_string(participants_.size()) + ")");
+      where["names"] = names;
+      where["count"] = participants_.size();
+      fail("step.unknown", where,
+           "no process named '" + token + "' takes steps here (" + names + ", or 1.." +
+               std::to_string(participants_.size()) + ")");
       break;
     }
     Participant& p = participants_[*slot];
     where["who"] = p.name;
     if (p.state == Participant::State::Finished) {
-      fail(position, p.name + " cannot go: it has already finished");
+      fail("step.finished_already", where, p.name + " cannot go: it has already finished");
       mp::events::emit("step.finished_already", where);
       break;
     }
@@ -239,7 +272,7 @@ void StepControl::drive() {
     if (!acquires.empty() && holder != holders_.end()) {
       where["holder"] = participants_[holder->second].name;
       where["lock"] = acquires;
-      fail(position, p.name + " cannot go: " + participants_[holder->second].name + " holds the " + acquires);
+      fail("step.blocked", where, p.name + " cannot go: " + participants_[holder->second].name + " holds the " + acquires);
       mp::events::emit("step.blocked", where);
       break;
     }
@@ -254,7 +287,7 @@ void StepControl::drive() {
   }
   bool anyone_left = false;
   for (const auto& p : participants_) anyone_left = anyone_left || p.state != Participant::State::Finished;
-  if (anyone_left && error_.empty()) mp::events::emit("step.free", {{"position", position + 1}});
+  if (anyone_left && !error_) mp::events::emit("step.free", {{"position", position + 1}});
   free_everyone();
   // Keep draining reports sent in the moment before the flag was seen, so
   // no participant ever blocks on a full pipe.

@@ -28,6 +28,7 @@
 
 #include "mp/shared_memory.hpp"
 #include "mp/unique_fd.hpp"
+#include "scenario.hpp"
 
 namespace mpdemo {
 
@@ -57,9 +58,9 @@ class StepControl {
   void finish(int index) const;
 
   // After end(): whether begin() was ever called, and why the order could
-  // not be followed (empty: it was).
+  // not be followed (nullptr: it was).
   bool began() const { return began_; }
-  const std::string& error() const { return error_; }
+  const UsageError* error() const { return error_ ? &*error_ : nullptr; }
 
  private:
   // What the driver knows of one participant.
@@ -77,7 +78,7 @@ class StepControl {
   void let_go(std::size_t slot);
   void free_everyone();
   std::optional<std::size_t> resolve(const std::string& token) const;
-  void fail(std::size_t position, std::string why);
+  void fail(const std::string& key, nlohmann::json fields, const std::string& why);
   void send(const nlohmann::json& report) const;
 
   std::vector<std::string> order_;
@@ -94,7 +95,7 @@ class StepControl {
   std::thread driver_;
   bool began_ = false;
   bool stopping_ = false;
-  std::string error_;
+  std::optional<UsageError> error_;
 };
 
 }  // namespace mpdemo

@@ -35,5 +35,11 @@ void at(int index, std::string_view point, const nlohmann::json& fields = nlohma
 // Participant `index`: it has no more steps.
 void finish(int index);
 
+// The scenarios that mark step points, each with an example of --order for
+// its --help; nullptr for a scenario without step points.
+const char* order_example(std::string_view scenario) noexcept;
+// Their names, comma-separated, for the option's help.
+std::string scenarios_with_step_points();
+
 }  // namespace steps
 }  // namespace mpdemo

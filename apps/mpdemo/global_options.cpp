@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "number_options.hpp"
+#include "step_points.hpp"
 
 namespace mpdemo {
 
@@ -28,11 +29,21 @@ void add_global_options(CLI::App& app, GlobalOptions& o) {
   app.add_flag("--clock", o.wall_clock, "wall-clock time of day in the time column instead of seconds since the start")
       ->group(group);
   add_drawing_options(app, o);
-  app.add_option("--order", o.order,
-                 "take the steps in this order: a process name or number per step, '*' = the rest run freely "
-                 "(scenarios with step points: ticket, print-lock, file-append, manager, value-array)")
-      ->group("Controlling the race");
+  add_step_options(app, o);
   app.add_option("--record", o.record, "also write the run's JSON lines to FILE (for mpdemo replay)")->group(group);
+}
+
+// Only a scenario with step points takes them; its --help shows an example.
+void add_step_options(CLI::App& app, GlobalOptions& o) {
+  const char* example = steps::order_example(app.get_name());
+  if (!example) return;
+  app.add_option("--order", o.order,
+                 "take the steps in this order: a process name or number per step, '*' = the rest run freely")
+      ->group("Controlling the race");
+  std::string footer = app.get_footer();
+  const auto see_also = footer.find("\nSee also:");
+  footer.insert(see_also == std::string::npos ? footer.size() : see_also, std::string("\n  ") + example);
+  app.footer(footer);
 }
 
 void add_drawing_options(CLI::App& app, GlobalOptions& o) {

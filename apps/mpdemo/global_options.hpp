@@ -31,6 +31,8 @@ struct GlobalOptions {
 };
 
 void add_global_options(CLI::App& app, GlobalOptions& options);
+// --order (and --step), on the scenarios that mark step points.
+void add_step_options(CLI::App& app, GlobalOptions& options);
 // --timeline, --trace, --chart (also taken by `mpdemo replay`).
 void add_drawing_options(CLI::App& app, GlobalOptions& options);
 

@@ -151,11 +151,13 @@ int run_scenario(const ScenarioEntry& entry, const RunFunction& run, const Globa
   mp::events::uninstall();
   if (interrupted()) return 130;  // being torn down: the signal ends us in a moment
   if (step_control && !step_control->began()) {
-    std::fprintf(stderr, "mpdemo %s: error: --order: %s has no step points\n", entry.name, entry.name);
+    const std::string english = std::string("--order: ") + entry.name + " has no step points";
+    std::fprintf(stderr, "mpdemo %s: error: %s\n", entry.name,
+                 error_text(catalog, "step.no_step_points", {{"scenario", entry.name}}, english).c_str());
     return 2;
   }
-  if (step_control && !step_control->error().empty()) {
-    std::fprintf(stderr, "mpdemo %s: error: %s\n", entry.name, step_control->error().c_str());
+  if (const UsageError* e = step_control ? step_control->error() : nullptr) {
+    std::fprintf(stderr, "mpdemo %s: error: %s\n", entry.name, error_text(catalog, e->key(), e->fields(), e->what()).c_str());
     return 2;
   }
   const double elapsed = mp::monotonic_seconds() - start;

@@ -91,7 +91,7 @@ TEST_CASE("ticket --lock --order: a step that needs a lock another holds is refu
   CHECK(ok.summary()["sold"] == 1);
 }
 
-TEST_CASE("--order errors: an unknown process, a finished one, a scenario without step points",
+TEST_CASE("order errors: an unknown process, a finished one, a scenario without step points, help",
           "[cli][steps]") {
   TempDir dir;
   auto unknown = run_json({"ticket", "--buyers", "2", "--order", "1,Buyer-9", "--speed", "0"}, dir.path());
@@ -106,12 +106,23 @@ TEST_CASE("--order errors: an unknown process, a finished one, a scenario withou
   CHECK(empty.exit_code == 2);
   CHECK(empty.err.find("step 2 is empty") != std::string::npos);
 
+  // A scenario without step points has no --order: refused before anything starts.
   auto none = test::run_mpdemo({"pid", "--order", "1", "--speed", "0"}, dir.path());
   CHECK(none.exit_code == 2);
-  CHECK(none.err.find("has no step points") != std::string::npos);
+  CHECK(none.err.find("--order") != std::string::npos);
+  CHECK(none.out.find("started") == std::string::npos);
+
+  // Each scenario with step points shows an --order example in its --help.
+  for (const char* scenario : {"ticket", "print-lock", "file-append", "manager", "value-array"}) {
+    auto help = test::run_mpdemo({scenario, "--help"}, dir.path());
+    CAPTURE(scenario);
+    CHECK(help.out.find("--order TEXT") != std::string::npos);
+    CHECK(help.out.find(std::string("mpdemo ") + scenario + " ") != std::string::npos);
+    CHECK(help.out.find(" --order ") != std::string::npos);
+  }
 }
 
-TEST_CASE("--order: Ctrl-C while buyers wait at their step points leaves no process", "[cli][steps][interrupt]") {
+TEST_CASE("order: Ctrl-C while buyers wait at their step points leaves no process", "[cli][steps][interrupt]") {
   TempDir dir;
   // Buyer-1 sleeps 30 s in its read step; Buyer-2 and Buyer-3 wait at their step points meanwhile.
   test::BackgroundRun run({"ticket", "--json", "--buyers", "3", "--order", "1,2,3,1,2,3", "--search-max", "0",
@@ -136,7 +147,7 @@ TEST_CASE("--order: Ctrl-C while buyers wait at their step points leaves no proc
   }
 }
 
-TEST_CASE("manager --order: read, read, write, write loses one update; read, write, read, write loses none",
+TEST_CASE("manager --order: read, read, write, write loses one update, read, write, read, write loses none",
           "[cli][steps][manager]") {
   TempDir dir;
   auto lost = run_json({"manager", "--workers", "2", "--count", "2", "--order", "1,2,1,2", "--speed", "0"}, dir.path());
@@ -154,7 +165,7 @@ TEST_CASE("manager --order: read, read, write, write loses one update; read, wri
   CHECK(blocked.err.find("Worker-2 cannot go: Worker-1 holds the lock") != std::string::npos);
 }
 
-TEST_CASE("print-lock --order: all start before any is done overlaps every pair; one after the other none",
+TEST_CASE("print-lock --order: all start before any is done overlaps every pair, one after the other none",
           "[cli][steps][print-lock]") {
   TempDir dir;
   auto together = run_json({"print-lock", "--order", "3,1,2,1,2,3", "--speed", "0"}, dir.path());
@@ -191,7 +202,7 @@ TEST_CASE("value-array --order: the unlocked counter loses exactly the increment
   CHECK(r.summary()["locked_counter"] == 4);
 }
 
-TEST_CASE("file-append --order: both open before either writes; without O_APPEND one record is lost, with it none",
+TEST_CASE("file-append --order: both open before either writes, without O_APPEND one record is lost and with it none",
           "[cli][steps][file-append]") {
   TempDir dir;
   auto overwrite =
