@@ -15,6 +15,7 @@
 #include "ipc_cases.hpp"
 #include "pool_cases.hpp"
 #include "process_cases.hpp"
+#include "sqlite_cases.hpp"
 
 namespace bench {
 
@@ -29,6 +30,10 @@ std::span<const Case> cases() {
       {"pool_map", 100000, pool_map},
       {"pool_apply_async", 20000, pool_apply_async},
       {"ticket_race", 200, ticket_race},
+      // Not in Python's baseline: the ticket race on SQLite, against ticket_race.
+      {"ticket_race_sqlite_naive", 200, ticket_race_sqlite_naive},
+      {"ticket_race_sqlite_transaction", 200, ticket_race_sqlite_transaction},
+      {"ticket_race_sqlite_atomic", 200, ticket_race_sqlite_atomic},
   };
   return table;
 }

@@ -36,7 +36,10 @@ const ScenarioEntry kScenarios[] = {
     {"print-lock", "three tasks print start/done: interleaved, serial with --join, serial in lock order with --lock",
      "mpdemo print-lock --lock", "; --join; --lock", setup_print_lock},
     {"ticket", "many buyers race for the last ticket in a JSON db, with and without a lock",
-     "mpdemo ticket --buyers 5 --lock", "--lock; ; --lock --buyers 12 --tickets 5; --lock --buyers 4 --tickets 4 --crash-holder 2", setup_ticket},
+     "mpdemo ticket --buyers 5 --lock", "--lock; ; --lock --buyers 12 --tickets 5; --lock --buyers 4 --tickets 4 --crash-holder 2; "
+     "--store sqlite; --store sqlite --lock; --store sqlite --sql transaction; --store sqlite --sql transaction --lock; "
+     "--store sqlite --sql atomic; --store sqlite --sql atomic --lock; "
+     "--store sqlite --sql transaction --buyers 4 --tickets 4 --crash-holder 2", setup_ticket},
     {"file-append", "ten processes append to one file, each reporting its cursor position",
      "mpdemo file-append --writers 10", "; --no-append", setup_file_append},
     {"semaphore", "a KTV with 4 rooms and 13 singers: never more than 4 inside", "mpdemo semaphore", "; --rooms 2 --users 6", setup_semaphore},

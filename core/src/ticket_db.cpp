@@ -12,34 +12,22 @@
 #include <cstring>
 #include <memory>
 
+#include "db_errors.hpp"
 #include "mp/unique_fd.hpp"
 
 namespace mp {
+
+using detail::fail_count_range;
+using detail::fail_errno;
+using detail::fail_not_regular;
+using detail::kDetailBytes;
+using detail::kExcerptBytes;
+using detail::shortened;
+using detail::throw_db_error;
+
 namespace {
 
 using nlohmann::json;
-
-// How much of a value or a library message goes into an error: enough to
-// recognise it, never the whole of a hostile input.
-constexpr std::size_t kExcerptBytes = 40;
-constexpr std::size_t kDetailBytes = 160;
-
-std::string shortened(std::string text, std::size_t limit) {
-  if (text.size() > limit) {
-    text.resize(limit);
-    text += "...";
-  }
-  return text;
-}
-
-[[noreturn]] void throw_db_error(std::string key, const std::string& path, json fields, const std::string& english) {
-  fields["path"] = path;
-  throw DbError(std::move(key), std::move(fields), path + ": " + english);
-}
-
-[[noreturn]] void fail_errno(std::string key, const std::string& path, const std::string& doing, int err) {
-  throw_db_error(std::move(key), path, {{"reason", std::strerror(err)}}, doing + ": " + std::strerror(err));
-}
 
 std::string directory_of(const std::string& path) {
   auto slash = path.rfind('/');
@@ -51,29 +39,6 @@ std::string directory_of(const std::string& path) {
 std::string base_name_of(const std::string& path) {
   auto slash = path.rfind('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-// What a path is when it is not a regular file: the key of its kind (the
-// catalogue says it in the user's language) and its English.
-struct FileKind {
-  const char* key;
-  const char* english;
-};
-
-FileKind file_kind_of(mode_t mode) {
-  if (S_ISLNK(mode)) return {"symlink", "a symbolic link"};
-  if (S_ISFIFO(mode)) return {"fifo", "a FIFO (named pipe)"};
-  if (S_ISCHR(mode)) return {"char_device", "a character device"};
-  if (S_ISBLK(mode)) return {"block_device", "a block device"};
-  if (S_ISDIR(mode)) return {"directory", "a directory"};
-  if (S_ISSOCK(mode)) return {"socket", "a socket"};
-  return {"other", "a special file"};
-}
-
-[[noreturn]] void fail_not_regular(const std::string& path, mode_t mode) {
-  const FileKind kind = file_kind_of(mode);
-  throw_db_error("db.not_regular", path, {{"kind", kind.key}},
-       std::string("is ") + kind.english + ", not a regular file holding a ticket db (left untouched)");
 }
 
 // The deepest nesting of arrays and objects in a JSON text, counted before
@@ -105,12 +70,56 @@ std::string excerpt(const json& value) {
   return shortened(value.dump(), kExcerptBytes);
 }
 
+// What a path is when it is not a regular file: the key of its kind (the
+// catalogue says it in the user's language) and its English.
+struct FileKind {
+  const char* key;
+  const char* english;
+};
+
+FileKind file_kind_of(mode_t mode) {
+  if (S_ISLNK(mode)) return {"symlink", "a symbolic link"};
+  if (S_ISFIFO(mode)) return {"fifo", "a FIFO (named pipe)"};
+  if (S_ISCHR(mode)) return {"char_device", "a character device"};
+  if (S_ISBLK(mode)) return {"block_device", "a block device"};
+  if (S_ISDIR(mode)) return {"directory", "a directory"};
+  if (S_ISSOCK(mode)) return {"socket", "a socket"};
+  return {"other", "a special file"};
+}
+
+}  // namespace
+
+namespace detail {
+
+std::string shortened(std::string text, std::size_t limit) {
+  if (text.size() > limit) {
+    text.resize(limit);
+    text += "...";
+  }
+  return text;
+}
+
+[[noreturn]] void throw_db_error(std::string key, const std::string& path, json fields, const std::string& english) {
+  fields["path"] = path;
+  throw DbError(std::move(key), std::move(fields), path + ": " + english);
+}
+
+[[noreturn]] void fail_errno(std::string key, const std::string& path, const std::string& doing, int err) {
+  throw_db_error(std::move(key), path, {{"reason", std::strerror(err)}}, doing + ": " + std::strerror(err));
+}
+
+[[noreturn]] void fail_not_regular(const std::string& path, mode_t mode) {
+  const FileKind kind = file_kind_of(mode);
+  throw_db_error("db.not_regular", path, {{"kind", kind.key}},
+       std::string("is ") + kind.english + ", not a regular file holding a ticket db (left untouched)");
+}
+
 [[noreturn]] void fail_count_range(const std::string& path, const std::string& value) {
   throw_db_error("db.count_out_of_range", path, {{"value", value}, {"max", kMaxTicketCount}},
        "\"count\" is " + value + ": a ticket count must be from 0 to " + std::to_string(kMaxTicketCount));
 }
 
-}  // namespace
+}  // namespace detail
 
 std::int64_t parse_ticket_db(std::string_view text, const std::string& path) {
   if (text.size() > kMaxDbBytes)
