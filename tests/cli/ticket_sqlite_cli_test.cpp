@@ -17,6 +17,7 @@
 
 #include "mp/ticket_sqlite.hpp"
 #include "support/mpdemo_runner.hpp"
+#include "support/timeline_checks.hpp"
 
 using test::run_json;
 using test::run_mpdemo;
@@ -353,4 +354,28 @@ TEST_CASE("ticket --store sqlite --order: all read then all write oversells unde
   REQUIRE(serial.exit_code == 0);
   CHECK(serial.summary()["sold"] == 1);
   check_leaves_only_the_db(dir, "tickets.sqlite", serial);
+}
+
+TEST_CASE("ticket --store sqlite --sql transaction --timeline: buyers wait for the database's write lock, "
+          "its holders never overlap",
+          "[cli][ticket][sqlite][timeline]") {
+  TempDir dir;
+  auto r = run_json({"ticket", "--store", "sqlite", "--sql", "transaction", "--buyers", "5", "--tickets", "2",
+                     "--search-max", "0.2", "--speed", "0.05", "--seed", "3", "--timeline", "t.html"},
+                    dir.path());
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.check("timeline_well_formed")["ok"] == true);
+  const auto d = test::page_data(dir.read("t.html"));
+  REQUIRE(d.is_object());
+  const auto holding = test::spans_of(d, "ticket.holding_db_lock");
+  CHECK(holding.size() == 5);
+  CHECK(test::overlapping_pairs(holding) == 0);
+  const auto waiting = test::spans_of(d, "ticket.waiting_db_lock");
+  CHECK(waiting.size() == 5);
+  // The network waits (1-3 s) are far longer than the searches (0-0.2 s):
+  // while the first holder waits for the network, the others wait for its lock.
+  CHECK(test::overlapping_pairs(waiting) > 0);
+  std::filesystem::remove(dir.file("t.html"));
+  check_leaves_only_the_db(dir, "tickets.sqlite", r);
 }
