@@ -27,6 +27,7 @@
 #include "mp/process.hpp"
 #include "mp/shared_memory.hpp"
 #include "number_options.hpp"
+#include "sentinels.hpp"
 #include "setups.hpp"
 
 namespace mpdemo {
@@ -143,26 +144,24 @@ Summary run_event(const EventOptions& o, Context& ctx) {
   std::uninitialized_value_construct_n(passages, total);
   Passage& police_passage = passages[o.cars];
 
-  mp::Process light([&] { traffic_light(o, ctx, green, all_passed, announce); }, "Light");
-  std::vector<mp::Process> vehicles;
-  vehicles.reserve(static_cast<std::size_t>(total));
+  // The light is process 0, the cars and the police car follow. The light
+  // stops by itself once the last of them has passed. A car that died before
+  // counting itself would keep the light going, and a killed light would
+  // leave the cars waiting for green: once one fails, all_passed stops the
+  // light, and what still waits after the grace period is stopped.
+  std::vector<mp::Process> procs;
+  procs.reserve(static_cast<std::size_t>(total) + 1);
+  procs.emplace_back([&] { traffic_light(o, ctx, green, all_passed, announce); }, "Light");
   for (int i = 1; i <= o.cars; ++i)
-    vehicles.emplace_back([&, i] { car(o, ctx, green, all_passed, *road, passages[i - 1], announce, i, total); },
-                          "Car-" + std::to_string(i));
-  vehicles.emplace_back([&] { police_car(o, ctx, green, all_passed, *road, police_passage, announce, total); }, "Police");
-
-  light.start();
-  for (auto& v : vehicles) v.start();
+    procs.emplace_back([&, i] { car(o, ctx, green, all_passed, *road, passages[i - 1], announce, i, total); },
+                       "Car-" + std::to_string(i));
+  procs.emplace_back([&] { police_car(o, ctx, green, all_passed, *road, police_passage, announce, total); }, "Police");
+  for (auto& p : procs) p.start();
+  join_lesson_part(procs, ctx, [&] { all_passed.set(); });
   int failed = 0;
-  for (auto& v : vehicles) {
-    v.join();
-    if (v.exitcode().value_or(1) != 0) ++failed;
-  }
-  // Every car has passed (or died): make sure the light hears of it even if
-  // a car died before counting itself, so the light never runs forever.
-  all_passed.set();
-  light.join();
-  const bool light_ok = light.exitcode().value_or(1) == 0;
+  for (std::size_t i = 1; i < procs.size(); ++i)
+    if (procs[i].exitcode().value_or(1) != 0) ++failed;
+  const bool light_ok = procs[0].exitcode().value_or(1) == 0;
 
   int passed = 0, on_red = 0, stops = 0, missed = 0;
   for (int i = 0; i < o.cars; ++i) {

@@ -76,18 +76,6 @@ struct Shelf {
   int taken_twice = 0;          // items someone found already taken (must stay 0)
 };
 
-// Joins one part's processes; a process killed from outside (kill -9,
-// scripts/chaos) is named, and the ones that may be waiting for it for ever
-// (a consumer for a killed producer, Other for a killed Owner) are stopped
-// after a grace period. Returns whether every process ended by itself.
-bool join_reporting_kills(std::span<mp::Process> procs, const Context& ctx) {
-  const PartEnd end = join_part(procs, std::max(1.0, ctx.scaled(3.0)));
-  for (std::size_t i : end.killed)
-    ctx.emit("part.child_killed", {{"process", procs[i].name()}, {"signal", -procs[i].exitcode().value_or(0)}});
-  for (std::size_t i : end.stopped) ctx.emit("part.child_stopped", {{"process", procs[i].name()}});
-  return end.killed.empty() && end.stopped.empty();
-}
-
 // Returns whether the second acquire gave up (the deadlock, seen by timeout)
 // without the process hanging.
 bool lock_twice(const RLockOptions& o, const Context& ctx, TwiceReport& report) {
@@ -162,7 +150,7 @@ bool rlock_reentry(const RLockOptions& o, const Context& ctx, ReentryReport& rep
   both.push_back(std::move(owner));
   both.push_back(std::move(other));
   for (auto& p : both) p.start();
-  const bool ended_by_themselves = join_reporting_kills(both, ctx);
+  const bool ended_by_themselves = join_lesson_part(both, ctx);
 
   bool depths_ok = true;
   for (int d = 1; d <= o.depth; ++d) depths_ok = depths_ok && report.depths[d - 1] == d;
@@ -217,7 +205,7 @@ std::pair<bool, int> condition_shelf(const RLockOptions& o, const Context& ctx, 
     procs.emplace_back([&, i] { consumer(o, ctx, cond, shelf, i); }, "Consumer-" + std::to_string(i));
   procs.emplace_back([&] { producer(o, ctx, cond, shelf); }, "Producer");
   for (auto& p : procs) p.start();
-  bool ok = join_reporting_kills(procs, ctx);
+  bool ok = join_lesson_part(procs, ctx);
   for (auto& p : procs) ok = ok && p.exitcode() == 0;
   const int expected = o.batches * (o.batches + 1) / 2;
   for (int i = 0; i < expected; ++i) ok = ok && shelf.taker[i] != 0;

@@ -55,10 +55,10 @@ bool wait_all_ended(std::span<mp::Process> processes, mp::Timeout timeout) {
   }
 }
 
-PartEnd join_part(std::span<mp::Process> processes, double grace) {
+PartEnd join_part(std::span<mp::Process> processes, double grace, const std::function<void()>& on_first_failure) {
   PartEnd end;
   std::vector<bool> reaped(processes.size(), false);
-  std::optional<mp::Deadline> stop_at;  // set when the first child died by a signal
+  std::optional<mp::Deadline> stop_at;  // set when the first child failed
   for (;;) {
     std::vector<pollfd> pending;
     bool without_pidfd = false;
@@ -68,9 +68,11 @@ PartEnd join_part(std::span<mp::Process> processes, double grace) {
       if (has_ended(p)) {
         p.join();
         reaped[i] = true;
-        if (p.exitcode().value_or(0) < 0) {
-          end.killed.push_back(i);
-          if (!stop_at) stop_at.emplace(grace);
+        const int code = p.exitcode().value_or(0);
+        if (code < 0) end.killed.push_back(i);
+        if (code != 0 && !stop_at) {
+          stop_at.emplace(grace);
+          if (on_first_failure) on_first_failure();
         }
       } else if (p.sentinel() < 0) {
         without_pidfd = true;
@@ -91,6 +93,16 @@ PartEnd join_part(std::span<mp::Process> processes, double grace) {
     end.stopped.push_back(i);
   }
   return end;
+}
+
+bool join_lesson_part(std::span<mp::Process> processes, const Context& ctx,
+                      const std::function<void()>& on_first_failure) {
+  const PartEnd end = join_part(processes, std::max(1.0, ctx.scaled(3.0)), on_first_failure);
+  for (std::size_t i : end.killed)
+    ctx.emit("part.child_killed",
+             {{"process", processes[i].name()}, {"signal", -processes[i].exitcode().value_or(0)}});
+  for (std::size_t i : end.stopped) ctx.emit("part.child_stopped", {{"process", processes[i].name()}});
+  return end.killed.empty() && end.stopped.empty();
 }
 
 bool wait_pidfd(int fd, mp::Timeout timeout) {

@@ -248,3 +248,38 @@ TEST_CASE("rlock: a producer killed while consumers wait on the Condition ends t
   for (const auto& c : last["checks"])
     if (c["name"] == "condition_delivered_every_item") CHECK(c["ok"] == false);
 }
+
+TEST_CASE("event: the Light killed while the cars wait for green ends the run, named", "[cli][kill][event]") {
+  // The cars wait for a green that only the Light would give. Before the
+  // lesson joined its processes with join_lesson_part, mpdemo waited for ever.
+  test::TempDir dir;
+  test::BackgroundRun run({"event", "--json", "--cars", "3", "--interval", "30", "--arrive-max", "0",
+                           "--police-arrive", "0", "--police-timeout", "0.2", "--seed", "1"},
+                          dir.path());
+  pid_t light = 0;
+  int waiting = 0;
+  REQUIRE(read_until(run, [&](const nlohmann::json& e) {
+    if (e["kind"] == "event.light_start") light = e["pid"].get<pid_t>();
+    if (e["kind"] == "event.car_wait") ++waiting;
+    return light != 0 && waiting == 3;
+  }));
+  REQUIRE(::kill(light, SIGKILL) == 0);
+  std::vector<std::string> killed, stopped;
+  nlohmann::json last;
+  for (;;) {
+    auto e = run.next_event(60.0);
+    if (!e.is_object()) break;
+    if (e["kind"] == "part.child_killed") killed.push_back(e["process"].get<std::string>());
+    if (e["kind"] == "part.child_stopped") stopped.push_back(e["process"].get<std::string>());
+    last = e;
+  }
+  const int status = run.wait_status(30.0);
+  INFO(last.dump());
+  REQUIRE(last["kind"] == "summary");
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 1);
+  CHECK(killed == std::vector<std::string>{"Light"});
+  CHECK(stopped.size() == 3);  // the cars, still waiting for green
+  for (const auto& c : last["checks"])
+    if (c["name"] == "every_car_passed" || c["name"] == "light_stopped") CHECK(c["ok"] == false);
+}
