@@ -4,8 +4,11 @@
 // reported as such, and hostile files at --db refused untouched. After each
 // run nothing is left running and nothing on disk but the db the user named
 // (no -wal, -shm or -journal file).
+#include <fcntl.h>
+#include <linux/fs.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,6 +19,7 @@
 #include <vector>
 
 #include "mp/ticket_sqlite.hpp"
+#include "mp/unique_fd.hpp"
 #include "support/mpdemo_runner.hpp"
 #include "support/timeline_checks.hpp"
 
@@ -378,4 +382,48 @@ TEST_CASE("ticket --store sqlite --sql transaction --timeline: buyers wait for t
   CHECK(test::overlapping_pairs(waiting) > 0);
   std::filesystem::remove(dir.file("t.html"));
   check_leaves_only_the_db(dir, "tickets.sqlite", r);
+}
+
+TEST_CASE("ticket --store sqlite in a directory where nothing can be created is exit 2 before any buyer starts",
+          "[cli][ticket][sqlite][db]") {
+  TempDir dir;
+  const std::string sub = dir.file("ro");
+  REQUIRE(::mkdir(sub.c_str(), 0755) == 0);
+  const auto made = run_mpdemo({"ticket", "--store", "sqlite", "--db", "ro/t.sqlite", "--speed", "0"}, dir.path());
+  REQUIRE(made.exit_code == 0);
+  const std::string before = read_bytes(sub + "/t.sqlite");
+  // WAL mode needs a -wal and a -shm file beside the database. As root a
+  // mode of 0555 does not stop their creation; the immutable flag does.
+  mp::UniqueFd fd(::open(sub.c_str(), O_RDONLY | O_DIRECTORY));
+  REQUIRE(fd);
+  int flags = 0;
+  bool made_read_only = false;
+  if (::geteuid() != 0) {
+    made_read_only = ::chmod(sub.c_str(), 0555) == 0;
+  } else if (::ioctl(fd.get(), FS_IOC_GETFLAGS, &flags) == 0) {
+    flags |= FS_IMMUTABLE_FL;
+    made_read_only = ::ioctl(fd.get(), FS_IOC_SETFLAGS, &flags) == 0;
+  }
+  if (!made_read_only) {
+    WARN("cannot make a directory read-only here: case not run");
+    return;
+  }
+  auto keep = run_mpdemo({"ticket", "--store", "sqlite", "--keep", "--db", "ro/t.sqlite", "--speed", "0", "--json"},
+                         dir.path());
+  auto fresh = run_mpdemo({"ticket", "--store", "sqlite", "--db", "ro/new.sqlite", "--speed", "0", "--json"},
+                          dir.path());
+  if (::geteuid() != 0) {
+    ::chmod(sub.c_str(), 0755);
+  } else {
+    flags &= ~FS_IMMUTABLE_FL;
+    ::ioctl(fd.get(), FS_IOC_SETFLAGS, &flags);
+  }
+  for (const auto* r : {&keep, &fresh}) {
+    INFO(r->err);
+    CHECK(r->exit_code == 2);
+    CHECK(r->err.find("ro/") != std::string::npos);
+    CHECK(r->out.find("ticket.search") == std::string::npos);
+  }
+  CHECK(read_bytes(sub + "/t.sqlite") == before);
+  CHECK(entries_of(sub) == std::set<std::string>{"t.sqlite"});
 }
