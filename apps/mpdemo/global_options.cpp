@@ -31,6 +31,17 @@ void add_global_options(CLI::App& app, GlobalOptions& o) {
   add_drawing_options(app, o);
   add_step_options(app, o);
   app.add_option("--record", o.record, "also write the run's JSON lines to FILE (for mpdemo replay)")->group(group);
+  add_lesson_options(app, o);
+}
+
+void add_lesson_options(CLI::App& app, GlobalOptions& o) {
+  const char* group = "Predict first";
+  app.add_option("--predict", o.predict,
+                 "answer the scenario's question before the run (bare: asked on the terminal), "
+                 "then see whether it held")
+      ->expected(0, 1)
+      ->type_name("[ANSWER]")
+      ->group(group);
 }
 
 // Only a scenario with step points takes them; its --help shows an example.

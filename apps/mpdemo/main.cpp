@@ -3,12 +3,14 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "catalog.hpp"
 #include "commands.hpp"
 #include "error_text.hpp"
 #include "global_options.hpp"
+#include "predict_quiz.hpp"
 #include "run_scenario.hpp"
 #include "scenario.hpp"
 
@@ -23,6 +25,7 @@ int main(int argc, char** argv) {
              "  mpdemo ticket              the last ticket sold several times (no lock)\n"
              "  mpdemo ticket --lock       the same with a process-shared Lock\n"
              "  mpdemo ticket --json       JSON lines for scripts, summary last\n"
+             "  mpdemo ticket --predict    guess the outcome first (--predict 5 in a script)\n"
              "  mpdemo list                every scenario\n"
              "  mpdemo verify              run all scenarios fast and check their lessons");
 
@@ -32,7 +35,9 @@ int main(int argc, char** argv) {
   for (const auto& entry : scenario_table()) {
     if (!entry.setup) continue;
     CLI::App* sub = app.add_subcommand(entry.name, entry.summary);
-    sub->footer(std::string("Example:\n  ") + entry.example + "\nSee also: mpdemo explain " + entry.name);
+    sub->footer(std::string("Examples:\n  ") + entry.example + "\n  mpdemo " + entry.name +
+                " --predict   answer its question first, then see whether you were right (--predict VALUE in a script)" +
+                "\nSee also: mpdemo explain " + entry.name);
     add_global_options(*sub, globals);
     runs[entry.name] = entry.setup(*sub);
     subcommands[entry.name] = sub;
@@ -71,7 +76,20 @@ int main(int argc, char** argv) {
   for (const auto& entry : scenario_table()) {
     if (!entry.setup) continue;
     CLI::App* sub = subcommands[entry.name];
-    if (sub->parsed()) return run_scenario(entry, runs[entry.name], globals, rerun_command(*sub));
+    if (!sub->parsed()) continue;
+    std::optional<Prediction> prediction;
+    if (prediction_requested(*sub)) {
+      // Asked before anything starts: a bad answer ends the run before it begins.
+      const Catalog catalog(language_of_command_line(argc, argv));
+      try {
+        prediction = ask_prediction(*sub, globals, catalog);
+      } catch (const UsageError& e) {
+        std::fprintf(stderr, "mpdemo %s: error: %s\n", entry.name,
+                     error_text(catalog, e.key(), e.fields(), e.what()).c_str());
+        return 2;
+      }
+    }
+    return run_scenario(entry, runs[entry.name], globals, rerun_command(*sub), prediction ? &*prediction : nullptr);
   }
   return run_command(app, commands, globals);
 }

@@ -11,6 +11,7 @@
 #include "drawings.hpp"
 #include "error_text.hpp"
 #include "event_pump.hpp"
+#include "fd_output.hpp"
 #include "interrupt_guard.hpp"
 #include "mp/deadline.hpp"
 #include "mp/events.hpp"
@@ -18,6 +19,7 @@
 #include "mp/lock.hpp"
 #include "mp/parent_death.hpp"
 #include "mp/ticket_db.hpp"
+#include "predict_quiz.hpp"
 #include "renderer.hpp"
 #include "step_control.hpp"
 #include "step_points.hpp"
@@ -58,7 +60,7 @@ nlohmann::json summary_json(const std::string& scenario, const Summary& s, std::
 }  // namespace
 
 int run_scenario(const ScenarioEntry& entry, const RunFunction& run, const GlobalOptions& options,
-                 const std::string& rerun_command) {
+                 const std::string& rerun_command, const Prediction* prediction) {
   const std::string lang = options.lang.empty() ? language_from_environment() : options.lang;
   const std::uint64_t seed = options.seed.value_or(fresh_seed());
   const Catalog catalog(lang);
@@ -142,8 +144,11 @@ int run_scenario(const ScenarioEntry& entry, const RunFunction& run, const Globa
     mp::events::uninstall();
     Summary failed;
     failed.check("run_completed", false, e.what(), "no error");
-    renderer.summary(summary_json(entry.name, failed, seed, options.speed, mp::monotonic_seconds() - start));
+    nlohmann::json failed_line = summary_json(entry.name, failed, seed, options.speed, mp::monotonic_seconds() - start);
+    if (prediction) failed_line["prediction"] = judge_prediction(*prediction, failed_line, catalog);
+    renderer.summary(failed_line);
     renderer.flush();
+    if (prediction && !options.json) write_fd(STDOUT_FILENO, prediction_lines(failed_line["prediction"], catalog, use_color(options)));
     return 1;
   }
   if (step_control) step_control->end();
@@ -168,9 +173,12 @@ int run_scenario(const ScenarioEntry& entry, const RunFunction& run, const Globa
     for (const auto& p : problems) std::fprintf(stderr, "mpdemo %s: timeline: %s\n", entry.name, p.c_str());
     summary.check("timeline_well_formed", problems.empty(), problems.size(), 0);
   }
-  const nlohmann::json summary_line = summary_json(entry.name, summary, seed, options.speed, elapsed);
+  nlohmann::json summary_line = summary_json(entry.name, summary, seed, options.speed, elapsed);
+  if (prediction) summary_line["prediction"] = judge_prediction(*prediction, summary_line, catalog);
   renderer.summary(summary_line);
   renderer.flush();
+  // The lesson's checks decide the exit status; the prediction is the student's, told after.
+  if (prediction && !options.json) write_fd(STDOUT_FILENO, prediction_lines(summary_line["prediction"], catalog, use_color(options)));
   try {
     if (drawings) drawings->write(summary_line);
     if (record_file.wanted()) record_file.commit(recording);

@@ -10,7 +10,11 @@
 
 namespace mpdemo {
 
+struct Prediction;
+
+// `prediction` (--predict, asked already): judged against the summary, which
+// carries it as "prediction"; the console tells it after the summary.
 int run_scenario(const ScenarioEntry& entry, const RunFunction& run, const GlobalOptions& options,
-                 const std::string& rerun_command);
+                 const std::string& rerun_command, const Prediction* prediction = nullptr);
 
 }  // namespace mpdemo
