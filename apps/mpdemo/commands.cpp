@@ -8,6 +8,7 @@
 #include "catalog.hpp"
 #include "console_layout.hpp"
 #include "number_options.hpp"
+#include "python_twin.hpp"
 #include "scenario.hpp"
 #include "verify.hpp"
 
@@ -52,13 +53,14 @@ int list_scenarios(const GlobalOptions& g) {
   return 0;
 }
 
-int explain(const std::string& name, const GlobalOptions& g) {
+int explain(const std::string& name, bool python, const GlobalOptions& g) {
   const ScenarioEntry* s = find_scenario(name);
   if (!s) {
     std::fprintf(stderr, "mpdemo explain: error: unknown scenario '%s'%s\n", name.c_str(), did_you_mean(name).c_str());
     return 2;
   }
   const Catalog catalog(lang_of(g));
+  if (python) return print_python_twin(s->name, catalog);
   // Title, lesson and example all in the run's language (the summary line
   // falls back to the table's English only where no translation exists).
   const std::string summary_key = std::string("summary.") + s->name;
@@ -78,7 +80,11 @@ void add_commands(CLI::App& app, CommandOptions& o, GlobalOptions& g) {
   CLI::App* explain_cmd = app.add_subcommand("explain", "the lesson of a scenario, the Python API it mirrors, the core calls it uses");
   explain_cmd->add_option("name", o.explain_name, "scenario name")->required();
   explain_cmd->add_option("--lang", g.lang, "language")->check(CLI::IsMember({"zh", "en"}));
-  explain_cmd->footer("Example:\n  mpdemo explain ticket");
+  explain_cmd->add_flag("--python", o.explain_python,
+                        "print the scenario's Python twin: a runnable multiprocessing program teaching the same lesson");
+  explain_cmd->footer(
+      "Example:\n  mpdemo explain ticket\n"
+      "  mpdemo explain ticket --python > ticket.py && python3 ticket.py --speed 0.1 && python3 ticket.py --lock");
 
   CLI::App* verify = app.add_subcommand("verify", "run every scenario fast with its checks; exit 1 if any failed");
   verify->add_option("--speed", o.verify_speed, "speed for every run")->capture_default_str()->check(real_in_range("--speed", 0.0, 10.0));
@@ -111,7 +117,7 @@ void add_commands(CLI::App& app, CommandOptions& o, GlobalOptions& g) {
 int run_command(CLI::App& app, const CommandOptions& o, const GlobalOptions& g) {
   if (app.got_subcommand("replay")) return run_replay(o.replay, g);
   if (app.got_subcommand("list")) return list_scenarios(g);
-  if (app.got_subcommand("explain")) return explain(o.explain_name, g);
+  if (app.got_subcommand("explain")) return explain(o.explain_name, o.explain_python, g);
   if (app.got_subcommand("verify")) return run_verify(o.verify_speed, g.seed.value_or(1), g.json, o.verify_only);
   return 2;
 }

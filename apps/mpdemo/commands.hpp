@@ -15,6 +15,7 @@ namespace mpdemo {
 
 struct CommandOptions {
   std::string explain_name;
+  bool explain_python = false;  // print the scenario's Python twin instead of its lesson
   double verify_speed = 0.05;
   std::string verify_only;  // comma-separated scenario names; empty: all
   ReplayOptions replay;

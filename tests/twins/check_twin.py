@@ -1,0 +1,216 @@
+#!/usr/bin/env python3
+"""Checks one scenario's Python twin: takes the program from
+`mpdemo explain NAME --python`, runs it with python3 at a small --speed (each
+variant in its own directory, the variants side by side), and checks that the
+figures it measured show the scenario's lesson.
+
+usage: check_twin.py MPDEMO NAME     one scenario (a ctest per scenario)
+       check_twin.py MPDEMO --every  every scenario of `mpdemo list` has a twin and a check here
+
+Exit status 0 when every check held; 1 otherwise, with each failure on stderr.
+"""
+import concurrent.futures
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+RUN_TIMEOUT = 90  # seconds for one twin run: a hang fails, it never blocks the suite
+
+
+def expect(problems, held, what, got):
+    if not held:
+        problems.append(f"{what} (measured {got})")
+
+
+# Each check reads the run's JSON line `r` and the list `problems` to append to.
+def ticket_race(r, p):
+    expect(p, r["sold"] > r["tickets"] and r["oversold"] == r["sold"] - r["tickets"],
+           "without a lock more buyers are told they bought than there were tickets", r)
+    expect(p, r["left"] == 0, "the db ends at 0, not below: each buyer wrote a stale count", r["left"])
+    expect(p, r["exitcodes"] == [0] * r["buyers"], "every buyer exited cleanly", r["exitcodes"])
+
+
+def ticket_lock(r, p):
+    expect(p, r["sold"] == min(r["buyers"], r["tickets"]), "with the lock exactly min(buyers, tickets) sold", r["sold"])
+    expect(p, r["left"] == r["tickets"] - r["sold"] and r["oversold"] == 0, "the db agrees with the sales", r)
+
+
+def join_timing(r, p):
+    longest, total = max(r["sleeps"]), sum(r["sleeps"])
+    expect(p, 0.9 * longest <= r["start_all_then_join"] < 0.75 * total,
+           f"start all, then join: about the longest sleep {longest}, well under the sum {total}", r["start_all_then_join"])
+    expect(p, r["one_by_one"] >= 0.9 * total, f"start and join one by one: about the sum {total}", r["one_by_one"])
+    expect(p, r["alive_after_timeout"] and r["timeout_waited"] >= 0.9 * r["timeout"],
+           "join(timeout) returned after the timeout with the child still alive", r)
+    expect(p, r["busy_exitcode"] == 0, "the busy child ended normally once told to stop", r["busy_exitcode"])
+
+
+def semaphore(r, p):
+    expect(p, r["peak"] == r["rooms"], "the most singers inside at once equals the rooms (never more, and reached)", r["peak"])
+    expect(p, r["got_in"] == r["users"], "every singer got a room in the end", r["got_in"])
+    expect(p, r["value_at_end"] == r["rooms"], "every room was given back", r["value_at_end"])
+
+
+def manager_race(r, p):
+    expect(p, r["lost"] > 0, "without a lock decrements were lost", r["lost"])
+    expect(p, r["final"] == r["expected"] + r["lost"] and r["failed_workers"] == 0, "every worker ran; the count shows the loss", r)
+
+
+def manager_lock(r, p):
+    expect(p, r["lost"] == 0 and r["final"] == r["count"] - r["workers"], "with the lock no decrement was lost", r)
+    expect(p, r["failed_workers"] == 0, "every worker exited cleanly", r["failed_workers"])
+
+
+def flash_sale(r, p):
+    expect(p, r["winners"] == min(r["buyers"], r["bands"]), "exactly min(buyers, bands) winners", r["winners"])
+    expect(p, r["distinct_winners"] == r["winners"], "no buyer won twice", r["distinct_winners"])
+    expect(p, r["ranking_matches_successes"], "the ranking holds exactly the buyers whose put_nowait succeeded", r)
+    expect(p, r["full"] == r["buyers"] - r["winners"], "every other buyer got Full", r["full"])
+
+
+def zombie_wait(r, p):
+    expect(p, r["zombies_seen"] == r["count"], "each exited child was seen in state Z before it was reaped", r["zombies_seen"])
+    expect(p, r["gone"] == r["count"], "each entry was gone from the process table after the reap", r["gone"])
+    expect(p, r["exit_statuses"] == list(range(1, r["count"] + 1)), "the reap read the status each child chose", r["exit_statuses"])
+
+
+def zombie_sigchld(r, p):
+    expect(p, r["gone"] == r["count"], "the SIGCHLD loop reaped every child", r["gone"])
+    expect(p, r["exit_statuses"] == list(range(1, r["count"] + 1)), "waitpid read the status each child chose", r["exit_statuses"])
+
+
+def zombie_ignore(r, p):
+    expect(p, r["gone"] == r["count"] and r["zombies_seen"] == 0, "with SIG_IGN the kernel reaped every child", r)
+    expect(p, r["exit_statuses"] == [None] * r["count"], "with SIG_IGN the exit statuses are lost", r["exit_statuses"])
+
+
+def orphan(r, p):
+    expect(p, r["first_parent"] == r["dead_parent"], "the child first reported Parent as its parent", r)
+    expect(p, r["new_parent"] != r["dead_parent"], "the child's parent changed away from the dead Parent", r["new_parent"])
+    expect(p, r["new_parent"] == r["main"] and r["reaped_by_main"], "the orphan was handed to main, the subreaper, which reaped it", r)
+
+
+def daemon(r, p):
+    expect(p, r["steps_done"] < r["daemon_steps"] and not r["daemon_done"], "the daemon was cut off mid-work", r)
+    expect(p, r["daemon_exitcode"] == -15, "the daemon ended by SIGTERM (exitcode -15)", r["daemon_exitcode"])
+    expect(p, r["worker_done"] and r["worker_exitcode"] == 0, "the normal child ran to its end", r)
+    expect(p, r["refused_child"], "the daemon was refused a child of its own", r["refused_child"])
+
+
+# Per scenario: the runs (arguments of the twin) and the check of each run.
+# Speeds are small but keep wide margins wherever a timing or a race decides.
+CHECKS = {
+    "ticket": [(["--speed", "0.1", "--buy-min", "2"], ticket_race), (["--speed", "0.1", "--lock"], ticket_lock)],
+    "join-timing": [(["--speed", "0.2"], join_timing)],
+    "semaphore": [(["--speed", "0.1", "--stay-min", "1"], semaphore)],
+    "manager": [(["--speed", "0.1", "--workers", "30", "--delay", "0.5"], manager_race),
+                (["--speed", "0.1", "--workers", "30", "--lock"], manager_lock)],
+    "flash-sale": [(["--speed", "0.1"], flash_sale)],
+    "zombie": [(["--speed", "0.05", "--hold", "1"], zombie_wait), (["--speed", "0.05", "--mode", "sigchld"], zombie_sigchld),
+               (["--speed", "0.05", "--mode", "ignore"], zombie_ignore)],
+    "orphan": [(["--speed", "0.05"], orphan)],
+    "daemon": [(["--speed", "0.05"], daemon)],
+}
+
+
+def explain(mpdemo, name, lang):
+    run = subprocess.run([mpdemo, "explain", name, "--python", "--lang", lang], capture_output=True, text=True, timeout=30)
+    if run.returncode != 0:
+        raise SystemExit(f"mpdemo explain {name} --python --lang {lang}: exit {run.returncode}: {run.stderr.strip()}")
+    return run.stdout
+
+
+def header_problems(name, en, zh):
+    """The header is a comment in the run's language; the program itself is the same in both."""
+    problems = []
+    en_lines, zh_lines = en.splitlines(), zh.splitlines()
+    if len(en_lines) < 3 or not en_lines[0].startswith("#!") or not en_lines[1].startswith("# "):
+        problems.append("the twin does not start with a shebang and a header comment")
+        return problems
+    if name not in en_lines[1] or not re.search(r"[A-Za-z]{4}", en_lines[1]):
+        problems.append(f"the English header does not name the scenario: {en_lines[1]}")
+    if not zh_lines[1].startswith("# ") or not re.search(r"[\u4e00-\u9fff]", zh_lines[1]):
+        problems.append(f"the Chinese header is not in Chinese: {zh_lines[1]}")
+    if en_lines[:1] + en_lines[2:] != zh_lines[:1] + zh_lines[2:]:
+        problems.append("the program differs between --lang en and --lang zh (only the header may)")
+    return problems
+
+
+def run_twin(program, args):
+    """Runs the twin in a fresh directory (a twin may write files there); returns (JSON line, output, problems)."""
+    with tempfile.TemporaryDirectory(prefix="twin-") as where:
+        path = os.path.join(where, "twin.py")
+        with open(path, "w") as f:
+            f.write(program)
+        try:
+            run = subprocess.run([sys.executable, path, *args], cwd=where, capture_output=True, text=True, timeout=RUN_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            return None, "", [f"timed out after {RUN_TIMEOUT} s"]
+    lines = run.stdout.splitlines()
+    if run.returncode != 0 or not lines:
+        return None, run.stdout + run.stderr, [f"exit {run.returncode}"]
+    try:
+        result = json.loads(lines[-1])
+    except json.JSONDecodeError:
+        return None, run.stdout, ["the last line is not JSON"]
+    problems = [] if len(lines) >= 3 else ["fewer than two readable lines before the JSON line"]
+    return result, run.stdout + run.stderr, problems
+
+
+def check_one(mpdemo, name):
+    if name not in CHECKS:
+        print(f"{name}: no check in check_twin.py", file=sys.stderr)
+        return 1
+    en, zh = explain(mpdemo, name, "en"), explain(mpdemo, name, "zh")
+    failed = 0
+    for problem in header_problems(name, en, zh):
+        print(f"{name}: {problem}", file=sys.stderr)
+        failed = 1
+    with concurrent.futures.ThreadPoolExecutor(len(CHECKS[name])) as pool:
+        runs = [(args, check, pool.submit(run_twin, en, args)) for args, check in CHECKS[name]]
+        for args, check, future in runs:
+            result, output, problems = future.result()
+            if result is not None:
+                if result.get("twin") != name:
+                    problems.append(f"the JSON line is not this twin's: {result}")
+                else:
+                    try:
+                        check(result, problems)
+                    except (KeyError, TypeError) as e:
+                        problems.append(f"the JSON line lacks a figure: {e!r}")
+            command = f"python3 {name}.py {' '.join(args)}"
+            if problems:
+                failed = 1
+                print(f"FAILED {command}\n{output}", file=sys.stderr)
+                for problem in problems:
+                    print(f"  {problem}", file=sys.stderr)
+            else:
+                print(f"ok {command}: {json.dumps(result)}")
+    return failed
+
+
+def check_every(mpdemo):
+    listed = subprocess.run([mpdemo, "list", "--lang", "en"], capture_output=True, text=True, timeout=30).stdout
+    names = [m.group(1) for m in re.finditer(r"^  (\S+)\s", listed, re.M)]
+    missing = []
+    for name in names:
+        has_twin = subprocess.run([mpdemo, "explain", name, "--python"], capture_output=True, timeout=30).returncode == 0
+        if not has_twin or name not in CHECKS:
+            missing.append(name)
+            print(f"{name}: {'no check in check_twin.py' if has_twin else 'no Python twin'}", file=sys.stderr)
+    print(f"{len(names)} scenarios listed, {len(names) - len(missing)} with a twin and a check")
+    return 1 if missing or not names else 0
+
+
+def main():
+    if len(sys.argv) != 3:
+        raise SystemExit(__doc__)
+    mpdemo, what = sys.argv[1], sys.argv[2]
+    return check_every(mpdemo) if what == "--every" else check_one(mpdemo, what)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
