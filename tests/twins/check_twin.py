@@ -100,6 +100,87 @@ def daemon(r, p):
     expect(p, r["refused_child"], "the daemon was refused a child of its own", r["refused_child"])
 
 
+def spawn(r, p):
+    expect(p, r["ran_once"] == r["children"], "every child ran exactly once, with the pid main saw", r["ran_once"])
+    expect(p, r["start_returned_while_working"] == r["children"], "every start() returned while its child still worked", r)
+
+
+def pid(r, p):
+    expect(p, r["reported"] == r["children"], "every child reported its pid and ppid", r["reported"])
+    expect(p, r["ppid_is_main"] == r["children"], "each child's getppid() is main's pid", r["ppid_is_main"])
+    expect(p, r["pid_is_p_pid"] == r["distinct_pids"] == r["children"], "each child's getpid() is the p.pid main saw, all distinct", r)
+    expect(p, r["table_names_main"] == r["children"], "the process table names main as each child's parent", r["table_names_main"])
+
+
+def isolation(r, p):
+    expect(p, r["child_saw"] != r["before"], "the child saw its own change", r["child_saw"])
+    expect(p, r["main_after"] == r["before"], "main's x and n are unchanged after the child changed them", r["main_after"])
+    expect(p, r["same_address"], "the globals had the same address in child and main", r["same_address"])
+
+
+def isolation_shared(r, p):
+    isolation(r, p)
+    expect(p, r["shared_after"] == r["child_saw"][0], "the shared Value's change is seen by main", r["shared_after"])
+
+
+def lifecycle(r, p):
+    expect(p, r["before_start"] == {"pid": None, "alive": False, "exitcode": None}, "before start(): no pid, not alive", r["before_start"])
+    expect(p, r["while_running"]["pid"] and r["while_running"]["alive"] and r["while_running"]["exitcode"] is None,
+           "after start(): a pid, alive, exitcode None", r["while_running"])
+    expect(p, r["exitcodes"] == [0, r["exit_code_asked"], -15], "exitcodes: 0 after return, N after sys.exit(N), -15 after terminate()", r["exitcodes"])
+    expect(p, r["alive_after_join"] == [False] * 3, "is_alive() is False after join()", r["alive_after_join"])
+
+
+def fork(r, p):
+    for key in ("child_branch", "parent_branch", "pid_matches", "ppid_matches", "reaped_ok"):
+        expect(p, r[key] == r["rounds"], f"{key} in every round", r[key])
+
+
+def print_lock_none(r, p):
+    expect(p, r["overlapping_pairs"] > 0, "without coordination tasks printed at the same time", r["overlapping_pairs"])
+    expect(p, r["took"] < 0.9 * sum(r["jobs"]), "together they took less than the sum of the jobs", r)
+
+
+def print_lock_serial(r, p):
+    expect(p, r["overlapping_pairs"] == 0 and r["finished"] == r["tasks"], "the tasks printed one at a time", r)
+    expect(p, r["took"] >= 0.9 * sum(r["jobs"]), "taking turns costs the sum of the jobs", r)
+
+
+def print_lock_join(r, p):
+    print_lock_serial(r, p)
+    expect(p, r["start_order"] == list(range(1, r["tasks"] + 1)), "with join the order is the code's", r["start_order"])
+
+
+def file_append(r, p):
+    expect(p, r["found"] == r["writers"] and r["lost"] == 0 and r["torn"] == 0, "with O_APPEND every record is in the file, whole", r)
+    expect(p, r["stale_cursors"] > 0, "some cursor seen at open was out of date by the write", r["stale_cursors"])
+
+
+def file_no_append(r, p):
+    expect(p, r["lost"] > 0, "without O_APPEND records overwrite each other", r["lost"])
+
+
+def value_array(r, p):
+    expect(p, r["parent_sees_child_writes"], "the parent sees the double and every array element the child wrote", r)
+    expect(p, r["with_lock"] == r["made"], "with get_lock() around read-and-write the counter is exact", r["with_lock"])
+    expect(p, r["without_lock"] <= r["made"], "without the lock no increment is invented", r["without_lock"])
+
+
+def rlock(r, p):
+    expect(p, not r["second_acquire"] and r["second_acquire_waited"] >= 0.9 * r["timeout"],
+           "the Lock's second acquire blocked until its timeout", r)
+    expect(p, r["other_refused"] and r["other_got_it_after_last_release"],
+           "another process was refused the RLock and got it only after the owner's last release", r)
+    expect(p, r["taken_once"] == r["items"] and r["failed"] == 0, "every item was taken exactly once", r)
+
+
+def event(r, p):
+    expect(p, r["passed"] == r["cars"] + 1, "every car and the police car passed", r["passed"])
+    expect(p, r["on_red"] == int(r["police_on_red"]), "no car passed on red (only the police car may)", r)
+    expect(p, r["police_timed_out"] and r["police_on_red"], "the police car's wait(timeout) ran out and it drove on red", r)
+    expect(p, r["stops_on_red"] > 0 and r["light_stopped"], "cars stopped on red; the light stopped after the last car", r)
+
+
 # Per scenario: the runs (arguments of the twin) and the check of each run.
 # Speeds are small but keep wide margins wherever a timing or a race decides.
 CHECKS = {
@@ -113,6 +194,17 @@ CHECKS = {
                (["--speed", "0.05", "--mode", "ignore"], zombie_ignore)],
     "orphan": [(["--speed", "0.05"], orphan)],
     "daemon": [(["--speed", "0.05"], daemon)],
+    "spawn": [(["--speed", "0.05"], spawn)],
+    "pid": [(["--speed", "0.05"], pid)],
+    "isolation": [(["--speed", "0.05"], isolation), (["--speed", "0.05", "--shared"], isolation_shared)],
+    "lifecycle": [(["--speed", "0.05"], lifecycle)],
+    "fork": [(["--rounds", "20"], fork)],
+    "print-lock": [(["--speed", "0.1", "--seed", "7"], print_lock_none), (["--speed", "0.1", "--seed", "7", "--lock"], print_lock_serial),
+                   (["--speed", "0.1", "--seed", "7", "--join"], print_lock_join)],
+    "file-append": [(["--speed", "0.1"], file_append), (["--speed", "0.1", "--no-append"], file_no_append)],
+    "value-array": [(["--increments", "20000"], value_array)],
+    "rlock": [(["--speed", "0.1"], rlock)],
+    "event": [(["--speed", "0.05"], event)],
 }
 
 
