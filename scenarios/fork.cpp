@@ -106,9 +106,9 @@ RoundResult fork_once(int round, const Context& ctx, ChildBranch& child_side) {
       result.returned_in_parent = pid;
       result.parent_at = at;
       ForkedChild child(pid);
-      ctx.emit("fork.in_parent", {{"returned", pid}, {"round", round}});
+      ctx.emit("fork.in_parent", {{"returned", pid}, {"round", round}, {"span_begin", "fork.waiting_child"}});
       result.exitcode = child.wait();
-      ctx.emit("fork.reaped", {{"child_pid", pid}, {"exitcode", result.exitcode}});
+      ctx.emit("fork.reaped", {{"child_pid", pid}, {"exitcode", result.exitcode}, {"span_end", "fork.waiting_child"}});
     }
   }
   return result;

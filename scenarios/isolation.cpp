@@ -82,9 +82,11 @@ Summary run_isolation(const IsolationOptions& o, Context& ctx) {
       },
       "Child");
   child.start();
+  ctx.span("isolation.joining");
   child.join();  // the child has surely written by now (seed 000 sleeps 1 s for the same reason)
 
-  ctx.emit("isolation.main_after", {{"x", x}, {"n", n}, {"x_address", hex(address_of(&x))}, {"x_before", o.x}, {"n_before", o.n}});
+  ctx.emit("isolation.main_after", {{"x", x}, {"n", n}, {"x_address", hex(address_of(&x))}, {"x_before", o.x}, {"n_before", o.n},
+                                    {"span_end", "isolation.joining"}});
   if (o.shared) ctx.emit("isolation.shared_after", {{"value", *shared_x}, {"address", hex(address_of(shared_x.get()))}});
 
   const bool same_address = view->reported && view->x_address == address_of(&x) && view->n_address == address_of(&n);

@@ -99,7 +99,8 @@ std::string adopter_kind(pid_t new_ppid, bool we_are_subreaper) {
   try {
     const pid_t first_parent = ::getppid();
     write_pid(report_fd, ::getpid());
-    ctx.emit("orphan.child_before", {{"parent", first_parent}, {"comm", read_comm(first_parent)}});
+    ctx.emit("orphan.child_before", {{"parent", first_parent}, {"comm", read_comm(first_parent)},
+                                     {"span_begin", "orphan.with_parent"}});
     ready_w.reset();  // EOF for Parent: it may exit now
     char byte;
     while (::read(go_fd, &byte, 1) < 0 && errno == EINTR) {
@@ -107,10 +108,11 @@ std::string adopter_kind(pid_t new_ppid, bool we_are_subreaper) {
     // Parent has exited and been reaped: the kernel re-parented us.
     const pid_t now = ::getppid();
     ctx.emit("orphan.child_after",
-             {{"old_parent", first_parent}, {"new_parent", now}, {"comm", now > 0 ? read_comm(now) : ""}});
+             {{"old_parent", first_parent}, {"new_parent", now}, {"comm", now > 0 ? read_comm(now) : ""},
+              {"span_end", "orphan.with_parent"}, {"span_begin", "orphan.orphaned"}});
     write_pid(report_fd, now);
     ctx.sleep(o.linger);  // an orphan runs on as long as it likes
-    ctx.emit("orphan.child_exits");
+    ctx.emit("orphan.child_exits", {{"span_end", "orphan.orphaned"}});
   } catch (...) {
     code = 1;
   }

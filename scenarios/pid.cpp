@@ -65,9 +65,11 @@ Summary run_pid(const PidOptions& o, Context& ctx) {
           release_writer.close();
           report_reader.close();
           const Report mine{i, ::getpid(), ::getppid()};
-          ctx.emit("pid.child");  // the header holds getpid() and getppid()
+          // The header holds getpid() and getppid().
+          ctx.emit("pid.child", {{"span_begin", "pid.waiting_release"}});
           report_writer.send(mine);
           release_reader.poll(std::nullopt);  // returns at EOF: main closed its end
+          ctx.span({}, "pid.waiting_release");
         },
         "Child-" + std::to_string(i));
   }
@@ -106,8 +108,9 @@ Summary run_pid(const PidOptions& o, Context& ctx) {
     if (table_ppid == main_pid) ++table_agrees;
     distinct.insert(pid);
   }
-  ctx.emit("pid.try_ps", {{"hold", ctx.scaled(o.hold)}});
+  ctx.emit("pid.try_ps", {{"hold", ctx.scaled(o.hold)}, {"span_begin", "pid.holding"}});
   ctx.sleep(o.hold);
+  ctx.span({}, "pid.holding");
   release_writer.close();  // EOF: every child may go now
   for (auto& child : children) child.join();
 

@@ -133,34 +133,38 @@ void run_role(Role role, const Context& ctx, Control& control, Pipes& pipes) {
   const int ready = pipes.ready.second.get();
   switch (role) {
     case Role::Compute: {
-      ctx.emit("states.compute");
+      ctx.emit("states.compute", {{"span_begin", "states.running"}});
       say_ready(ready);
       std::uint64_t x = 1;
       while (control.release.load(std::memory_order_relaxed) == 0)
         for (int i = 0; i < 1000; ++i) x = x * 6364136223846793005ULL + 1442695040888963407ULL;
       [[maybe_unused]] volatile std::uint64_t sink = x;  // keeps the loop from being optimised away
+      ctx.span({}, "states.running");
       break;
     }
     case Role::Sleep:
     case Role::Stopped:
-      ctx.emit(role == Role::Sleep ? "states.sleep" : "states.will_be_stopped");
+      ctx.emit(role == Role::Sleep ? "states.sleep" : "states.will_be_stopped", {{"span_begin", "states.sleeping"}});
       sleep_until_released(control, ready);
+      ctx.span({}, "states.sleeping");
       break;
     case Role::ReadPipe:
-      ctx.emit("states.read_pipe");
+      ctx.emit("states.read_pipe", {{"span_begin", "states.reading_pipe"}});
       say_ready(ready);
       read_one_byte(pipes.input.first.get());
+      ctx.span({}, "states.reading_pipe");
       break;
     case Role::Vfork: {
       std::vector<char> stack(64 * 1024);  // allocated before the clone, as everything must be
       int fd = pipes.vfork.first.get();
-      ctx.emit("states.vfork");
+      ctx.emit("states.vfork", {{"span_begin", "states.in_vfork"}});
       say_ready(ready);
       pid_t helper = ::clone(vfork_helper, stack.data() + stack.size(), CLONE_VM | CLONE_VFORK | SIGCHLD, &fd);
       if (helper < 0) mp::throw_os_error("clone(CLONE_VFORK)");
       int status;
       while (::waitpid(helper, &status, 0) < 0 && errno == EINTR) {
       }
+      ctx.span({}, "states.in_vfork");
       break;
     }
     case Role::Exited:

@@ -193,7 +193,7 @@ std::vector<int> crash_a_process(const TvpOptions& o, const Context& ctx) {
     siblings.emplace_back(
         [&, i] {
           go.second.reset();  // close our copy of the write end, or EOF would never come
-          ctx.emit("threads_vs_processes.sibling_starts");
+          ctx.emit("threads_vs_processes.sibling_starts", {{"span_begin", "threads_vs_processes.working"}});
           if (i == o.crasher) {
             disable_core_dumps();
             ctx.emit("threads_vs_processes.sibling_crashes",
@@ -203,7 +203,7 @@ std::vector<int> crash_a_process(const TvpOptions& o, const Context& ctx) {
           char byte;
           while (::read(go.first.get(), &byte, 1) < 0 && errno == EINTR) {
           }
-          ctx.emit("threads_vs_processes.sibling_done");
+          ctx.emit("threads_vs_processes.sibling_done", {{"span_end", "threads_vs_processes.working"}});
         },
         "Sibling-" + std::to_string(i));
   }

@@ -93,6 +93,7 @@ long count_together(const ValueArrayOptions& o, const Context& ctx, Increment ho
     workers.emplace_back(
         [&, i] {
           go.wait();
+          ctx.span("value-array.counting");
           for (int k = 0; k < o.increments; ++k) {
             if (stepped) {
               steps::at(i, "value-array.read");
@@ -106,7 +107,7 @@ long count_together(const ValueArrayOptions& o, const Context& ctx, Increment ho
               counter.set_value(counter.value() + 1);  // Python: v.value += 1 (two locked steps)
             }
           }
-          ctx.emit("value-array.worker_done", {{"increments", o.increments}});
+          ctx.emit("value-array.worker_done", {{"increments", o.increments}, {"span_end", "value-array.counting"}});
           if (stepped) steps::finish(i);
         },
         "Counter-" + std::to_string(i));

@@ -2,6 +2,7 @@
 // mpdemo replay of a recording. The page's data and the trace are checked
 // for structure against the recording of the same run.
 #include <catch2/catch.hpp>
+#include <set>
 #include <sstream>
 
 #include "support/mpdemo_runner.hpp"
@@ -91,6 +92,39 @@ TEST_CASE("queue, queue-crowd, flash-sale, baozi, echo-server: an arrow per item
   auto phases = test::check_trace(nlohmann::json::parse(dir.read("t.json")));
   CHECK(phases["s"] == static_cast<int>(d["arrows"].size()));
   CHECK(phases["f"] == static_cast<int>(d["arrows"].size()));
+}
+
+TEST_CASE("the process lessons draw the state each is about, not only lanes and marks", "[cli][timeline]") {
+  // Each scenario with the states (args.state in the trace) its lesson is
+  // about; before these spans the seven drew only lanes, marks and zombies.
+  struct Case {
+    const char* scenario;
+    std::vector<std::string> states;
+  };
+  auto c = GENERATE(Case{"pid", {"pid.waiting_release", "pid.holding"}},
+                    Case{"fork", {"fork.waiting_child"}},
+                    Case{"isolation", {"isolation.joining"}},
+                    Case{"orphan", {"orphan.with_parent", "orphan.orphaned"}},
+                    Case{"states", {"states.running", "states.sleeping", "states.reading_pipe", "states.in_vfork"}},
+                    Case{"threads-vs-processes", {"threads_vs_processes.working"}},
+                    Case{"value-array", {"value-array.counting"}});
+  INFO(c.scenario);
+  TempDir dir;
+  auto r = run_mpdemo({c.scenario, "--speed", "0.05", "--seed", "2", "--trace", "t.json", "--record", "r.jsonl"},
+                      dir.path());
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  std::set<std::string> drawn;
+  const auto trace = nlohmann::json::parse(dir.read("t.json"));
+  for (const auto& e : trace["traceEvents"])
+    if (e.value("ph", "") == "X" && e.value("cat", "") == "span") drawn.insert(e["args"]["state"].get<std::string>());
+  std::string seen;
+  for (const auto& s : drawn) seen += s + " ";
+  INFO("drawn: " << seen);
+  for (const auto& state : c.states) {
+    INFO(state);
+    CHECK(drawn.count(state) == 1);
+  }
 }
 
 TEST_CASE("a buyer killed holding the lock: its spans are cut at its death, the run is well formed",
