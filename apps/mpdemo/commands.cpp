@@ -153,9 +153,10 @@ std::string rerun_command(const CLI::App& sub) {
   for (const CLI::Option* opt : sub.get_options()) {
     const std::string name = opt->get_single_name();
     // How a run is shown (output format, language, drawings) is not part of what it does.
-    // Nor is the quiz asked before it (--predict).
+    // Nor is the quiz asked before it (--predict), or a second run beside it (--compare).
     static const char* const kShowing[] = {"help",     "json",  "no-color", "quiet",  "verbose", "clock",  "seed",
-                                            "lang",     "timeline", "trace", "chart",   "record",  "predict"};
+                                            "lang",     "timeline", "trace", "chart",   "record",  "predict",
+                                            "compare"};
     if (name.empty() || std::find(std::begin(kShowing), std::end(kShowing), name) != std::end(kShowing)) continue;
     if (opt->get_expected_min() == 0) {  // a flag
       if (opt->count() > 0) cmd += " --" + name;

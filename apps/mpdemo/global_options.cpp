@@ -35,12 +35,15 @@ void add_global_options(CLI::App& app, GlobalOptions& o) {
 }
 
 void add_lesson_options(CLI::App& app, GlobalOptions& o) {
-  const char* group = "Predict first";
+  const char* group = "Predict, then compare";
   app.add_option("--predict", o.predict,
                  "answer the scenario's question before the run (bare: asked on the terminal), "
                  "then see whether it held")
       ->expected(0, 1)
       ->type_name("[ANSWER]")
+      ->group(group);
+  app.add_flag("--compare", o.compare,
+               "run without and then with the scenario's fix (same seed) and show both outcomes side by side")
       ->group(group);
 }
 

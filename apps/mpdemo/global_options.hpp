@@ -28,14 +28,15 @@ struct GlobalOptions {
   std::string record;    // --record FILE.jsonl: the --json lines, beside the console
   // Controlling the race (README): the steps to take, "2,1,Buyer-3,*".
   std::string order;
-  // The lesson as a quiz (README, "Predict first").
+  // The lesson as a quiz, and its two halves (README, "Predict, then compare").
   std::string predict;   // --predict VALUE: the answer; a bare --predict asks on the terminal
+  bool compare = false;  // --compare: without and with the scenario's fix, side by side
 };
 
 void add_global_options(CLI::App& app, GlobalOptions& options);
 // --order (and --step), on the scenarios that mark step points.
 void add_step_options(CLI::App& app, GlobalOptions& options);
-// --predict [VALUE].
+// --predict [VALUE] and --compare.
 void add_lesson_options(CLI::App& app, GlobalOptions& options);
 // --timeline, --trace, --chart (also taken by `mpdemo replay`).
 void add_drawing_options(CLI::App& app, GlobalOptions& options);

@@ -8,6 +8,8 @@
 
 #include "catalog.hpp"
 #include "commands.hpp"
+#include "compare_runs.hpp"
+#include "compare_table.hpp"
 #include "error_text.hpp"
 #include "global_options.hpp"
 #include "predict_quiz.hpp"
@@ -26,6 +28,7 @@ int main(int argc, char** argv) {
              "  mpdemo ticket --lock       the same with a process-shared Lock\n"
              "  mpdemo ticket --json       JSON lines for scripts, summary last\n"
              "  mpdemo ticket --predict    guess the outcome first (--predict 5 in a script)\n"
+             "  mpdemo ticket --compare    without and with the fix (--lock), side by side\n"
              "  mpdemo list                every scenario\n"
              "  mpdemo verify              run all scenarios fast and check their lessons");
 
@@ -35,9 +38,12 @@ int main(int argc, char** argv) {
   for (const auto& entry : scenario_table()) {
     if (!entry.setup) continue;
     CLI::App* sub = app.add_subcommand(entry.name, entry.summary);
-    sub->footer(std::string("Examples:\n  ") + entry.example + "\n  mpdemo " + entry.name +
-                " --predict   answer its question first, then see whether you were right (--predict VALUE in a script)" +
-                "\nSee also: mpdemo explain " + entry.name);
+    std::string examples = std::string("Examples:\n  ") + entry.example + "\n  mpdemo " + entry.name +
+                           " --predict   answer its question first, then see whether you were right "
+                           "(--predict VALUE in a script)";
+    if (find_compare(entry.name))
+      examples += std::string("\n  mpdemo ") + entry.name + " --compare   without and with its fix, same seed, side by side";
+    sub->footer(examples + "\nSee also: mpdemo explain " + entry.name);
     add_global_options(*sub, globals);
     runs[entry.name] = entry.setup(*sub);
     subcommands[entry.name] = sub;
@@ -78,10 +84,11 @@ int main(int argc, char** argv) {
     CLI::App* sub = subcommands[entry.name];
     if (!sub->parsed()) continue;
     std::optional<Prediction> prediction;
-    if (prediction_requested(*sub)) {
+    if (globals.compare || prediction_requested(*sub)) {
       // Asked before anything starts: a bad answer ends the run before it begins.
       const Catalog catalog(language_of_command_line(argc, argv));
       try {
+        if (globals.compare) return run_compare(entry, *sub, globals, argc, argv);
         prediction = ask_prediction(*sub, globals, catalog);
       } catch (const UsageError& e) {
         std::fprintf(stderr, "mpdemo %s: error: %s\n", entry.name,
