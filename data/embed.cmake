@@ -1,7 +1,7 @@
 # Writes OUT: a C++ file holding the data files under ROOT (the same globs as
 # data/CMakeLists.txt) as byte arrays, with mpdata::find() to look one up by
 # its relative path. Byte arrays, not raw strings, so any content survives.
-file(GLOB_RECURSE FILES ${ROOT}/messages/*/*.json ${ROOT}/pages/* ${ROOT}/timeline/* ${ROOT}/python/*.py ${ROOT}/db.json)
+file(GLOB_RECURSE FILES ${ROOT}/messages/*/*.json ${ROOT}/pages/* ${ROOT}/timeline/* ${ROOT}/python/*-twin.py ${ROOT}/db.json)
 list(SORT FILES)
 set(body "")
 set(table "")

@@ -84,7 +84,7 @@ void add_commands(CLI::App& app, CommandOptions& o, GlobalOptions& g) {
                         "print the scenario's Python twin: a runnable multiprocessing program teaching the same lesson");
   explain_cmd->footer(
       "Example:\n  mpdemo explain ticket\n"
-      "  mpdemo explain ticket --python > ticket.py && python3 ticket.py --speed 0.1 && python3 ticket.py --lock");
+      "  mpdemo explain ticket --python > ticket-twin.py && python3 ticket-twin.py --speed 0.1 --lock");
 
   CLI::App* verify = app.add_subcommand("verify", "run every scenario fast with its checks; exit 1 if any failed");
   verify->add_option("--speed", o.verify_speed, "speed for every run")->capture_default_str()->check(real_in_range("--speed", 0.0, 10.0));

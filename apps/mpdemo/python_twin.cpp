@@ -10,7 +10,7 @@ namespace mpdemo {
 
 int print_python_twin(const std::string& name, const Catalog& catalog) {
   const nlohmann::json fields = {{"name", name}};
-  const auto program = mpdata::find("python/" + name + ".py");
+  const auto program = mpdata::find("python/" + name + "-twin.py");
   if (!program) {
     std::fprintf(stderr, "mpdemo explain: error: %s\n", catalog.text("python.missing", fields).c_str());
     return 2;

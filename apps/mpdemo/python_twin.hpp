@@ -1,5 +1,5 @@
 // `mpdemo explain NAME --python`: prints the scenario's Python twin, a short
-// multiprocessing program (data/python/NAME.py, embedded in the binary) that
+// multiprocessing program (data/python/NAME-twin.py, embedded in the binary) that
 // teaches the same lesson with the same names, counts and options, so an
 // instructor can show the C++ run and the Python program side by side.
 #pragma once

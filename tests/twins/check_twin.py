@@ -13,11 +13,13 @@ import concurrent.futures
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
 
 RUN_TIMEOUT = 90  # seconds for one twin run: a hang fails, it never blocks the suite
+MPDEMO = None  # the binary under test, set in main()
 
 
 def expect(problems, held, what, got):
@@ -181,6 +183,108 @@ def event(r, p):
     expect(p, r["stops_on_red"] > 0 and r["light_stopped"], "cars stopped on red; the light stopped after the last car", r)
 
 
+def queue_lesson(r, p):
+    expect(p, r["put_nowait_full"] and r["put_timeout_full"] and r["put_timeout_waited"] >= 0.9 * r["timeout"],
+           "put_nowait raised Full at once, put(timeout) after the timeout", r)
+    expect(p, r["blocking_put_after_get"], "the blocking put returned only after the consumer's get began", r)
+    expect(p, r["fifo"] == sorted(r["fifo"]) and len(r["fifo"]) == r["maxsize"], "items came out in the order they went in", r["fifo"])
+    expect(p, r["checkers"] == {"saw_items": 2, "got": 1, "empty": 1}, "both checkers saw an item, one got it, the other got Empty", r["checkers"])
+    expect(p, r["get_timeout_empty"] and r["get_timeout_waited"] >= 0.9 * r["timeout"] and r["get_nowait_empty"],
+           "get(timeout) raised Empty after the timeout, get_nowait at once", r)
+
+
+def queue_crowd(r, p):
+    expect(p, r["read_once"] == r["messages"] and r["never"] == 0 and r["more_than_once"] == 0,
+           "every note was read by exactly one reader", r)
+    expect(p, r["writers_waited"] > 0, "writers waited in put() for room (back-pressure)", r["writers_waited"])
+    expect(p, r["failed"] == 0, "every writer and reader ended cleanly", r["failed"])
+
+
+def pipe(r, p):
+    expect(p, r["received"] == r["items"] and r["in_order"] and r["sum"] == sum(range(r["items"])),
+           "the child received every item, in order", r)
+    expect(p, r["eof_after_last"], "the child's recv() raised EOFError after the last item", r)
+    expect(p, r["no_eof_while_own_copy"] and r["eof_after_closing_copy"],
+           "no EOF while the child held its own copy of the sending end; EOF once it closed it", r)
+    expect(p, r["recv_on_closed_raised"] and r["send_without_reader_raised"], "using closed ends raised", r)
+
+
+def baozi(r, p):
+    expect(p, r["eaten_once"] == r["buns"] and r["twice"] == 0 and r["uneaten"] == 0, "every bun was eaten exactly once", r)
+    expect(p, r["failed"] == 0 and r["left_running"] == 0, "every cook and eater ended, none is left running", r)
+
+
+def pool(r, p):
+    expect(p, r["map_in_order"], "map returned every result, in input order", r["map_in_order"])
+    expect(p, r["apply_peak"] == 1 and r["apply_took"] >= 0.9 * r["tasks"] * r["work"], "apply ran one task at a time", r)
+    expect(p, 1 < r["async_peak"] <= r["workers"] and r["async_took"] < r["apply_took"],
+           "apply_async ran tasks side by side, never more than the workers", r)
+    expect(p, r["callback_pids"] == [r["main"]] and r["main"] not in r["callback_worker_pids"],
+           "callbacks ran in the main process, the work in workers", r)
+    expect(p, r["imap_order"] == sorted(r["imap_order"]) and r["unordered_order"] == sorted(r["unordered_order"], reverse=True),
+           "imap yields in input order, imap_unordered in finishing order", r)
+    expect(p, r["join_before_close_refused"] and r["apply_after_close_refused"], "join before close and apply after close were refused", r)
+
+
+def echo_common(r, p):
+    expect(p, r["replies_right"] == r["clients"] * r["messages"], "every line came back upper-cased", r["replies_right"])
+    expect(p, r["clients_done"] == r["clients"], "every client finished its conversation", r["clients_done"])
+
+
+def echo_process(r, p):
+    echo_common(r, p)
+    expect(p, r["server_pids"] == r["clients"], "each connection had a handler process of its own", r["server_pids"])
+
+
+def echo_pool(r, p):
+    echo_common(r, p)
+    expect(p, r["most_at_once"] <= r["workers"] and r["server_pids"] <= r["workers"],
+           "never more connections served at once than pool workers, and only the workers' pids", r)
+    late = r["first_reply_waits"][r["workers"]:]
+    expect(p, min(late) >= 0.5 * r["messages"] * r["think"], "the clients beyond the pool's size waited for a free worker", r)
+
+
+def crawler(r, p):
+    expect(p, r["parsed"] == r["parsed_once"] == r["site_pages"], "every page of the site was parsed exactly once", r)
+    expect(p, r["callback_pids"] == [r["main"]], "every callback and error_callback ran in the main process", r["callback_pids"])
+    expect(p, 1 <= len(r["fetch_pids"]) <= r["workers"] and r["main"] not in r["fetch_pids"], "the fetches ran in pool workers", r)
+    expect(p, len(r["broken"]) == 1 and "404" in r["broken"][0], "the broken link reached error_callback once, as a 404", r["broken"])
+
+
+def threads_vs_processes(r, p):
+    expect(p, r["thread_each_us"] < r["process_each_us"], "a thread is cheaper to create than a process", r)
+    expect(p, r["crashy_exitcode"] == r["crash_exitcode"] and not r["healthy_thread_finished"],
+           "one thread's crash took its whole process down", r)
+    expected = [r["crash_exitcode"] if i == r["crasher"] else 0 for i in range(1, len(r["sibling_exitcodes"]) + 1)]
+    expect(p, r["sibling_exitcodes"] == expected, "a crashing process left its siblings running", r["sibling_exitcodes"])
+    expect(p, r["threads_speedup"] < 1.5, "CPU-bound threads did not get faster (the GIL)", r["threads_speedup"])
+
+
+def states(r, p):
+    expect(p, r["seen"] == {"Compute": "R", "Sleep": "S", "ReadPipe": "S", "Stopped": "T", "Exited": "Z"},
+           "each child was seen in its state: R, S, S, T, Z", r["seen"])
+    expect(p, r["after_release"] == "Z" * r["children"] and r["gone_after_join"] == r["children"],
+           "after the release every child was a zombie, and join() removed every entry", r)
+
+
+def scheduler(r, p):
+    """The twin's simulation must agree with mpdemo's on the same jobs, for every policy."""
+    jobs = ",".join(f"{length}@{arrival}" for length, arrival in r["jobs"])
+    extra = SCHEDULER_EXTRA.get(r["policy"], [])
+    run = subprocess.run([MPDEMO, "scheduler", "-l", jobs, "-p", r["policy"], "-c", "--json", *extra],
+                         capture_output=True, text=True, timeout=30)
+    theirs = {}
+    for line in run.stdout.splitlines():
+        event = json.loads(line)
+        if event.get("kind") == "scheduler.compare":
+            theirs[event["policy"]] = {k: event[k] for k in ("chart", "response", "turnaround", "wait")}
+    expect(p, theirs and theirs == r["compare"], "every policy gives mpdemo's timeline and averages", {"twin": r["compare"], "mpdemo": theirs})
+    expect(p, r["compare"]["rr"]["response"] <= r["compare"]["fcfs"]["response"], "round robin responds no later than FCFS", r["compare"])
+
+
+SCHEDULER_EXTRA = {"mlfq": ["--quantum", "2", "-B", "10"]}
+
+
 # Per scenario: the runs (arguments of the twin) and the check of each run.
 # Speeds are small but keep wide margins wherever a timing or a race decides.
 CHECKS = {
@@ -205,6 +309,19 @@ CHECKS = {
     "value-array": [(["--increments", "20000"], value_array)],
     "rlock": [(["--speed", "0.1"], rlock)],
     "event": [(["--speed", "0.05"], event)],
+    "queue": [(["--speed", "0.1"], queue_lesson)],
+    "queue-crowd": [(["--speed", "0.05"], queue_crowd)],
+    "pipe": [(["--speed", "0.05"], pipe), (["--speed", "0.05", "--duplex"], pipe)],
+    "baozi": [(["--speed", "0.05"], baozi), (["--speed", "0.05", "--end", "timeout"], baozi),
+              (["--speed", "0.05", "--via", "pipe", "--producers", "2", "--consumers", "3"], baozi),
+              (["--speed", "0.05", "--via", "joinable", "--producers", "2", "--consumers", "2"], baozi)],
+    "pool": [(["--speed", "0.1", "--map-tasks", "30"], pool)],
+    "echo-server": [(["--speed", "0.05"], echo_process), (["--speed", "0.2", "--think", "1", "--mode", "pool"], echo_pool)],
+    "crawler": [(["--speed", "0.1"], crawler)],
+    "threads-vs-processes": [(["--speed", "0.1", "--count", "20"], threads_vs_processes),
+                             (["--speed", "0.1", "--count", "20", "--crash", "abort", "--crasher", "1"], threads_vs_processes)],
+    "states": [(["--speed", "0.05"], states)],
+    "scheduler": [(["-l", "5,3,8", "-p", "rr", "-c"], scheduler), (["-l", "20,4@5,3@12", "-p", "mlfq", "--quantum", "2", "-B", "10", "-c"], scheduler)],
 }
 
 
@@ -231,25 +348,45 @@ def header_problems(name, en, zh):
     return problems
 
 
-def run_twin(program, args):
-    """Runs the twin in a fresh directory (a twin may write files there); returns (JSON line, output, problems)."""
+def run_twin(result_name, program, args):
+    """Runs the twin in a fresh directory (a twin may write files there) and in a
+    session of its own, so that whatever it leaves running can be found and
+    killed; returns (JSON line, output, problems)."""
     with tempfile.TemporaryDirectory(prefix="twin-") as where:
-        path = os.path.join(where, "twin.py")
+        path = os.path.join(where, f"{result_name}-twin.py")
         with open(path, "w") as f:
             f.write(program)
+        twin = subprocess.Popen([sys.executable, path, *args], cwd=where, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, start_new_session=True)
+        problems = []
         try:
-            run = subprocess.run([sys.executable, path, *args], cwd=where, capture_output=True, text=True, timeout=RUN_TIMEOUT)
+            out, err = twin.communicate(timeout=RUN_TIMEOUT)
         except subprocess.TimeoutExpired:
-            return None, "", [f"timed out after {RUN_TIMEOUT} s"]
-    lines = run.stdout.splitlines()
-    if run.returncode != 0 or not lines:
-        return None, run.stdout + run.stderr, [f"exit {run.returncode}"]
+            out, err = "", ""
+            problems.append(f"timed out after {RUN_TIMEOUT} s")
+        if left_behind(twin.pid):
+            problems.append("processes of the twin were left running (killed now)")
+        if problems:
+            return None, out + err, problems
+    lines = out.splitlines()
+    if twin.returncode != 0 or not lines:
+        return None, out + err, [f"exit {twin.returncode}"]
     try:
         result = json.loads(lines[-1])
     except json.JSONDecodeError:
-        return None, run.stdout, ["the last line is not JSON"]
-    problems = [] if len(lines) >= 3 else ["fewer than two readable lines before the JSON line"]
-    return result, run.stdout + run.stderr, problems
+        return None, out, ["the last line is not JSON"]
+    if len(lines) < 3:
+        problems.append("fewer than two readable lines before the JSON line")
+    return result, out + err, problems
+
+
+def left_behind(session):
+    """True when a process of the twin's session is still there; kills the session."""
+    try:
+        os.killpg(session, signal.SIGKILL)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def check_one(mpdemo, name):
@@ -262,7 +399,7 @@ def check_one(mpdemo, name):
         print(f"{name}: {problem}", file=sys.stderr)
         failed = 1
     with concurrent.futures.ThreadPoolExecutor(len(CHECKS[name])) as pool:
-        runs = [(args, check, pool.submit(run_twin, en, args)) for args, check in CHECKS[name]]
+        runs = [(args, check, pool.submit(run_twin, name, en, args)) for args, check in CHECKS[name]]
         for args, check, future in runs:
             result, output, problems = future.result()
             if result is not None:
@@ -300,7 +437,9 @@ def check_every(mpdemo):
 def main():
     if len(sys.argv) != 3:
         raise SystemExit(__doc__)
+    global MPDEMO
     mpdemo, what = sys.argv[1], sys.argv[2]
+    MPDEMO = mpdemo
     return check_every(mpdemo) if what == "--every" else check_one(mpdemo, what)
 
 

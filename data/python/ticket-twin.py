@@ -8,8 +8,8 @@ ticket before anyone writes, so it is sold several times. With --lock the
 read-wait-write runs under one multiprocessing.Lock and exactly
 min(buyers, tickets) buyers succeed.
 
-Try:  python3 ticket.py             (oversold)
-      python3 ticket.py --lock      (exact)
+Try:  python3 ticket-twin.py             (oversold)
+      python3 ticket-twin.py --lock      (exact)
 """
 import argparse
 import json

@@ -6,8 +6,8 @@ one unit and waits while none is left, release() gives one back. How many
 singers are inside is counted in shared memory, so the run reports the real
 peak, not what the code intends.
 
-Try:  python3 semaphore.py
-      python3 semaphore.py --rooms 1      (a Semaphore(1) is a lock)
+Try:  python3 semaphore-twin.py
+      python3 semaphore-twin.py --rooms 1      (a Semaphore(1) is a lock)
 """
 import argparse
 import json

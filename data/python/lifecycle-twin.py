@@ -8,8 +8,8 @@ when the target returned, N after sys.exit(N), -N when signal N ended it (-15
 after terminate(), which sends SIGTERM). terminate() only sends the signal, so
 is_alive() asked right away may still be True.
 
-Try:  python3 lifecycle.py
-      python3 lifecycle.py --exit-code 42
+Try:  python3 lifecycle-twin.py
+      python3 lifecycle-twin.py --exit-code 42
 """
 import argparse
 import json

@@ -9,8 +9,8 @@ another process gets it only after the owner's last release. Part 3: wait()
 frees the Condition's lock while asleep; a woken consumer checks the shelf
 again under the lock before it takes an item.
 
-Try:  python3 rlock.py
-      python3 rlock.py --consumers 5 --batches 4
+Try:  python3 rlock-twin.py
+      python3 rlock-twin.py --consumers 5 --batches 4
 """
 import argparse
 import json

@@ -7,8 +7,8 @@ default calls the target. start() only asks the OS for a new process and
 returns at once: it never waits for the child's code. The children end in the
 order of their work, not in the order they were started.
 
-Try:  python3 spawn.py
-      python3 spawn.py --per-way 5 --work-min 0 --work-max 2
+Try:  python3 spawn-twin.py
+      python3 spawn-twin.py --per-way 5 --work-min 0 --work-max 2
 """
 import argparse
 import json

@@ -7,8 +7,8 @@ inside the queue, so there is never an eleventh winner (unlike ticket without
 --lock). Every later put_nowait raises queue.Full at once instead of waiting.
 First in, first out: the order of the queue is the ranking.
 
-Try:  python3 flash-sale.py
-      python3 flash-sale.py --buyers 5     (fewer buyers than bands: everyone wins)
+Try:  python3 flash-sale-twin.py
+      python3 flash-sale-twin.py --buyers 5     (fewer buyers than bands: everyone wins)
 """
 import argparse
 import json

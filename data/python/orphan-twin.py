@@ -11,8 +11,8 @@ so the orphan comes back to it and it reaps it.
 The steps are ordered with pipes: Child reports its first parent, waits until
 main has reaped that parent, then reads getppid() again.
 
-Try:  python3 orphan.py
-      python3 orphan.py --no-subreaper      (what does your system do?)
+Try:  python3 orphan-twin.py
+      python3 orphan-twin.py --no-subreaper      (what does your system do?)
 """
 import argparse
 import ctypes

@@ -10,8 +10,8 @@ overwritten. Holding get_lock() around the read and the write makes the
 increment one step. How many unlocked increments are lost depends on how the
 scheduler interleaves the processes: it varies from run to run.
 
-Try:  python3 value-array.py
-      python3 value-array.py --processes 8 --increments 20000
+Try:  python3 value-array-twin.py
+      python3 value-array-twin.py --processes 8 --increments 20000
 """
 import argparse
 import json

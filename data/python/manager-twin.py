@@ -7,9 +7,9 @@ d['count'] -= 1 is two calls, a read and a write, and another worker can read
 the same count in between: their writes overwrite each other and decrements
 are lost. One Lock around the read and the write fixes it.
 
-Try:  python3 manager.py               (lost updates)
-      python3 manager.py --lock        (count ends at 0)
-      python3 manager.py --delay 0.01  (a pause between read and write: nearly every update is lost)
+Try:  python3 manager-twin.py               (lost updates)
+      python3 manager-twin.py --lock        (count ends at 0)
+      python3 manager-twin.py --delay 0.01  (a pause between read and write: nearly every update is lost)
 """
 import argparse
 import json

@@ -9,8 +9,8 @@ in one step, so records never land on each other. Without it (--no-append),
 One record goes out in one os.write() call: a record written in pieces could
 be split by another writer's piece.
 
-Try:  python3 file-append.py
-      python3 file-append.py --no-append      (records overwrite each other)
+Try:  python3 file-append-twin.py
+      python3 file-append-twin.py --no-append      (records overwrite each other)
 """
 import argparse
 import json

@@ -8,8 +8,8 @@ it never runs the parent's code after the switch; the parent reaps it with
 os.waitpid(), or it stays a zombie. Which branch runs first is up to the
 scheduler: try --rounds 100. (multiprocessing.Process does all this for you.)
 
-Try:  python3 fork.py
-      python3 fork.py --rounds 100
+Try:  python3 fork-twin.py
+      python3 fork-twin.py --rounds 100
 """
 import argparse
 import json

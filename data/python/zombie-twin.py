@@ -8,8 +8,8 @@ exit status until the parent asks for them (wait). Three ways to reap:
   sigchld  a SIGCHLD handler wakes the main loop, which reaps every ended child
   ignore   SIGCHLD set to SIG_IGN: the kernel reaps at once, the status is lost
 
-Try:  python3 zombie.py --hold 10      (and run the printed ps line meanwhile)
-      python3 zombie.py --mode ignore
+Try:  python3 zombie-twin.py --hold 10      (and run the printed ps line meanwhile)
+      python3 zombie-twin.py --mode ignore
 """
 import argparse
 import json

@@ -8,9 +8,9 @@ but only the holder prints: serial, in the order the lock was grabbed). Both
 cost the same: the run then takes the sum of the jobs. The overlap is measured
 from the start/done times each task writes into shared memory.
 
-Try:  python3 print-lock.py
-      python3 print-lock.py --lock
-      python3 print-lock.py --join
+Try:  python3 print-lock-twin.py
+      python3 print-lock-twin.py --lock
+      python3 print-lock-twin.py --join
 """
 import argparse
 import contextlib

@@ -7,8 +7,8 @@ children wherever they are, and only then waits for the normal ones. A daemon
 may not start children of its own: it can be killed at any moment and its
 children would be left orphaned, so start() refuses.
 
-Try:  python3 daemon.py
-      python3 daemon.py --main 5      (main outlives the daemon: it finishes)
+Try:  python3 daemon-twin.py
+      python3 daemon-twin.py --main 5      (main outlives the daemon: it finishes)
 """
 import atexit
 import json

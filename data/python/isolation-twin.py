@@ -7,8 +7,8 @@ changes the child's copy only (copy-on-write), so main still reads the old
 value at the very same address. To share, ask for it: --shared adds a
 multiprocessing.Value, which lives in shared memory.
 
-Try:  python3 isolation.py
-      python3 isolation.py --shared
+Try:  python3 isolation-twin.py
+      python3 isolation-twin.py --shared
 """
 import argparse
 import json

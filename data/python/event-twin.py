@@ -9,8 +9,8 @@ True means the light WAS green at some moment: a car looks again before it
 drives. The light waits on a second Event ("all passed") with its interval as
 timeout, so it switches while cars come and stops when the last one is through.
 
-Try:  python3 event.py
-      python3 event.py --interval 2 --cars 20
+Try:  python3 event-twin.py
+      python3 event-twin.py --interval 2 --cars 20
 """
 import argparse
 import json

@@ -6,8 +6,8 @@ join() waits for one child to end; it neither starts nor stops anything. When
 every child is started first they sleep at the same time, so joining them one
 after the other only waits for what is left of each.
 
-Try:  python3 join-timing.py --speed 0.5
-      python3 join-timing.py --sleeps 2,2,2
+Try:  python3 join-timing-twin.py --speed 0.5
+      python3 join-timing-twin.py --sleeps 2,2,2
 """
 import argparse
 import json

@@ -6,7 +6,7 @@ it: the parent's pid, ppid. A child learns its own with os.getpid() and its
 parent's with os.getppid(); the parent learns the child's from p.pid. The same
 link is in the kernel's process table, which ps reads (/proc/<pid>/stat).
 
-Try:  python3 pid.py --children 3 --hold 30     (and look with ps meanwhile)
+Try:  python3 pid-twin.py --children 3 --hold 30     (and look with ps meanwhile)
 """
 import argparse
 import json
