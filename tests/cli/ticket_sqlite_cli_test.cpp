@@ -427,3 +427,24 @@ TEST_CASE("ticket --store sqlite in a directory where nothing can be created is 
   CHECK(read_bytes(sub + "/t.sqlite") == before);
   CHECK(entries_of(sub) == std::set<std::string>{"t.sqlite"});
 }
+
+TEST_CASE("ticket --store sqlite --crash-writer: a sale committed by a buyer killed before it reports it is "
+          "counted as unreported",
+          "[cli][ticket][sqlite][crash]") {
+  auto sql = GENERATE(as<std::string>{}, "naive", "transaction", "atomic");
+  TempDir dir;
+  // As many tickets as buyers: buyer 1 buys whatever the order, so it always writes.
+  auto r = run_json({"ticket", "--store", "sqlite", "--sql", sql, "--lock", "--buyers", "4", "--tickets", "4",
+                     "--crash-writer", "1", "--speed", "0.002", "--seed", "7"},
+                    dir.path());
+  INFO(sql << "\n" << r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto& s = r.summary();
+  CHECK(s["ok"] == true);
+  CHECK(s["killed"] == nlohmann::json::array({"Buyer-1"}));
+  CHECK(s["sold"] == 3);
+  CHECK(s["unreported"] == 1);
+  CHECK(s["remaining"] == 0);
+  CHECK(count_in(dir.file("tickets.sqlite")) == 0);
+  check_leaves_only_the_db(dir, "tickets.sqlite", r);
+}
