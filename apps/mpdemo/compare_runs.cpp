@@ -140,7 +140,7 @@ std::string side_by_side(const CompareEntry& entry, const std::vector<Half>& hal
   out += "\n" + (color ? fmt::format(fmt::emphasis::bold, "{}", title) : title) + "\n";
   std::vector<std::string> headers;
   for (std::size_t i = 0; i < halves.size(); ++i)
-    headers.push_back(catalog.text("compare." + scenario + "." + std::to_string(i)));
+    headers.push_back(catalog.text(std::string("compare.") + entry.key + "." + std::to_string(i)));
   out += table_row("", headers, column, color ? std::vector<std::string>(halves.size(), "\x1b[1m") : std::vector<std::string>{});
   for (const char* const* figure = entry.figures; *figure; ++figure) {
     std::vector<std::string> cells;
@@ -178,7 +178,7 @@ nlohmann::json compare_line(const CompareEntry& entry, const std::vector<Half>& 
     const bool held = h.exit_code == 0 && h.summary.is_object() && h.summary.value("ok", false);
     ok = ok && held;
     runs.push_back({{"args", h.args},
-                    {"label", catalog.text(std::string("compare.") + entry.scenario + "." + std::to_string(i))},
+                    {"label", catalog.text(std::string("compare.") + entry.key + "." + std::to_string(i))},
                     {"exit_code", h.exit_code},
                     {"ok", held},
                     {"figures", figures},
@@ -192,10 +192,11 @@ nlohmann::json compare_line(const CompareEntry& entry, const std::vector<Half>& 
 
 int run_compare(const ScenarioEntry& scenario_entry, const CLI::App& scenario, const GlobalOptions& options, int argc,
                 char** argv) {
-  const CompareEntry* entry = find_compare(scenario_entry.name);
+  const CompareEntry* entry = find_compare(scenario);
   if (!entry) {
     std::string with_fix;
-    for (const auto& e : compare_table()) with_fix += (with_fix.empty() ? "" : ", ") + std::string(e.scenario);
+    for (const auto& e : compare_table())
+      if (with_fix.find(e.scenario) == std::string::npos) with_fix += (with_fix.empty() ? "" : ", ") + std::string(e.scenario);
     throw UsageError("compare.no_fix", {{"scenario", scenario_entry.name}, {"with_fix", with_fix}},
                      std::string("--compare: ") + scenario_entry.name + " has no fix flag to compare");
   }
@@ -212,7 +213,7 @@ int run_compare(const ScenarioEntry& scenario_entry, const CLI::App& scenario, c
     const int index = static_cast<int>(run - entry->runs);
     if (!options.json)
       write_fd(STDOUT_FILENO, catalog.text("compare.running", {{"run", index + 1}, {"runs", count},
-                                                               {"label", catalog.text(std::string("compare.") + entry->scenario + "." + std::to_string(index))}}) + "\n");
+                                                               {"label", catalog.text(std::string("compare.") + entry->key + "." + std::to_string(index))}}) + "\n");
     Half half;
     half.args = *run;
     std::vector<std::string> args{scenario_entry.name};

@@ -6,23 +6,42 @@
 // --no-subreaper): --compare says so and exits 2.
 #include "compare_table.hpp"
 
+#include <CLI/CLI.hpp>
+
+#include "predict_quiz.hpp"
+
 namespace mpdemo {
 
 std::span<const CompareEntry> compare_table() {
   static constexpr CompareEntry kEntries[] = {
-      {"isolation", {"", "--shared"}, {"x_in_main", "x_in_child", "shared_in_main"}},
-      {"print-lock", {"", "--join", "--lock"}, {"overlaps", "order", "span", "work_sum"}},
-      {"ticket", {"", "--lock"}, {"sold", "remaining", "oversold", "lost_updates"}},
+      {"isolation", "", "isolation", {"", "--shared"}, {"x_in_main", "x_in_child", "shared_in_main"}},
+      {"print-lock", "", "print-lock", {"", "--join", "--lock"}, {"overlaps", "order", "span", "work_sum"}},
+      // On SQLite the fixes are the database's own: a transaction, one atomic UPDATE.
+      {"ticket", "--store=sqlite", "ticket.sqlite", {"--sql naive", "--sql transaction", "--sql atomic"},
+       {"sold", "remaining", "oversold", "lost_updates", "busy"}},
+      {"ticket", "", "ticket", {"", "--lock"}, {"sold", "remaining", "oversold", "lost_updates"}},
       // The fix is the default here: the first run takes it away.
-      {"file-append", {"--no-append", ""}, {"records", "lost", "torn", "stale_cursors"}},
-      {"manager", {"", "--lock"}, {"final", "expected", "lost_updates"}},
+      {"file-append", "", "file-append", {"--no-append", ""}, {"records", "lost", "torn", "stale_cursors"}},
+      {"manager", "", "manager", {"", "--lock"}, {"final", "expected", "lost_updates"}},
   };
   return kEntries;
 }
 
-const CompareEntry* find_compare(std::string_view scenario) {
+bool has_compare(std::string_view scenario) {
   for (const auto& e : compare_table())
-    if (scenario == e.scenario) return &e;
+    if (scenario == e.scenario) return true;
+  return false;
+}
+
+const CompareEntry* find_compare(const CLI::App& scenario) {
+  for (const auto& e : compare_table()) {
+    if (scenario.get_name() != e.scenario) continue;
+    const std::string_view when = e.when;
+    if (when.empty()) return &e;
+    const auto eq = when.find('=');
+    const CLI::Option* opt = scenario.get_option_no_throw(std::string(when.substr(0, eq)));
+    if (opt && option_value(*opt) == when.substr(eq + 1)) return &e;
+  }
   return nullptr;
 }
 

@@ -10,6 +10,10 @@
 #include <span>
 #include <string_view>
 
+namespace CLI {
+class App;
+}
+
 namespace mpdemo {
 
 inline constexpr int kMaxCompareRuns = 3;
@@ -17,6 +21,11 @@ inline constexpr int kMaxCompareFigures = 6;
 
 struct CompareEntry {
   const char* scenario;
+  // "--option=value": the entry holds when the run has that value (ticket
+  // --store sqlite compares its SQL, not a Lock); "" always. The first
+  // entry of a scenario that holds is used.
+  const char* when;
+  const char* key;  // the catalogue's compare.<key>.<i>
   // Each run's own arguments (space-separated, "" for none), added to what
   // the user gave; nullptr ends the list. The first run is without the fix.
   const char* runs[kMaxCompareRuns + 1];
@@ -25,6 +34,9 @@ struct CompareEntry {
 };
 
 std::span<const CompareEntry> compare_table();
-const CompareEntry* find_compare(std::string_view scenario);
+// True when some run of the scenario has a fix to compare (its --help says so).
+bool has_compare(std::string_view scenario);
+// The entry for this parsed run of the scenario, or nullptr.
+const CompareEntry* find_compare(const CLI::App& scenario);
 
 }  // namespace mpdemo

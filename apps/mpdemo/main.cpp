@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
     std::string examples = std::string("Examples:\n  ") + entry.example + "\n  mpdemo " + entry.name +
                            " --predict   answer its question first, then see whether you were right "
                            "(--predict VALUE in a script)";
-    if (find_compare(entry.name))
+    if (has_compare(entry.name))
       examples += std::string("\n  mpdemo ") + entry.name + " --compare   without and with its fix, same seed, side by side";
     sub->footer(examples + "\nSee also: mpdemo explain " + entry.name);
     add_global_options(*sub, globals);

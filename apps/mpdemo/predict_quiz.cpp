@@ -68,8 +68,9 @@ std::string trimmed(const std::string& s) {
 // A number short enough to read: 0.15000000000000002 -> "0.15".
 std::string short_number(double v) { return fmt::format("{:g}", std::round(v * 1000) / 1000); }
 
-// An option's value as the run will use it: what was given, else its default.
-std::string option_text(const CLI::Option& opt) {
+}  // namespace
+
+std::string option_value(const CLI::Option& opt) {
   if (opt.get_expected_min() == 0) return opt.count() > 0 ? "on" : "off";  // a flag
   if (opt.count() > 0) {
     std::string joined;
@@ -81,6 +82,8 @@ std::string option_text(const CLI::Option& opt) {
   return value;
 }
 
+namespace {
+
 double number_of(const std::string& text) { return std::strtod(text.c_str(), nullptr); }
 
 // The question's {placeholders}, from the options of this run.
@@ -90,7 +93,7 @@ nlohmann::json question_params(const Question& q, const CLI::App& scenario, doub
     if (!p.placeholder) break;
     const CLI::Option* opt = scenario.get_option_no_throw(p.option);
     if (!opt) throw mp::Error(std::string("predict table: ") + q.scenario + " has no option " + p.option);
-    const std::string text = option_text(*opt);
+    const std::string text = option_value(*opt);
     switch (p.form) {
       case ParamForm::Text:
         params[p.placeholder] = text;
@@ -114,7 +117,7 @@ nlohmann::json question_params(const Question& q, const CLI::App& scenario, doub
   for (const auto& p : q.params) {
     if (!p.placeholder) break;
     if (p.form != ParamForm::Word) continue;
-    const std::string value = option_text(*scenario.get_option_no_throw(p.option));
+    const std::string value = option_value(*scenario.get_option_no_throw(p.option));
     params[p.placeholder] =
         value.empty() ? "" : catalog.text(std::string("predict.") + q.scenario + "." + p.placeholder + "." + value, params);
   }

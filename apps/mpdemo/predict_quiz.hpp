@@ -13,6 +13,7 @@
 
 namespace CLI {
 class App;
+class Option;
 }
 
 namespace mpdemo {
@@ -26,6 +27,10 @@ struct Prediction {
   nlohmann::json params = nlohmann::json::object();  // placeholder -> text, for the why
   nlohmann::json answer;                      // a number, or a token (choice, yes/no)
 };
+
+// An option's value as the run will use it: what was given (a list joined
+// with ','), else its default; a flag's is "on" or "off".
+std::string option_value(const CLI::Option& option);
 
 // True when the scenario's command line holds --predict (with or without a value).
 bool prediction_requested(const CLI::App& scenario);

@@ -102,6 +102,19 @@ TEST_CASE("compare: ticket without and with --lock, same seed, every event and o
   CHECK(c.line["seed"] == 5);
 }
 
+TEST_CASE("compare: ticket on SQLite compares its SQL, naive, in a transaction, atomic", "[cli][compare]") {
+  auto c = compare_json({"ticket", "--store", "sqlite", "--buyers", "4"}, 3);
+  const auto& runs = c.line["runs"];
+  CHECK(runs[0]["args"] == "--sql naive");
+  CHECK(runs[1]["args"] == "--sql transaction");
+  CHECK(runs[2]["args"] == "--sql atomic");
+  for (std::size_t i = 0; i < 3; ++i) CHECK(c.summaries[i]["store"] == "sqlite");
+  CHECK(runs[1]["figures"]["sold"] == 1);
+  CHECK(runs[2]["figures"]["sold"] == 1);
+  CHECK(runs[2]["figures"]["oversold"] == 0);
+  CHECK(runs[0]["figures"]["sold"].get<int>() >= 1);
+}
+
 TEST_CASE("compare: print-lock's two fixes, file-append's O_APPEND, manager's lock, isolation's shared memory",
           "[cli][compare]") {
   SECTION("print-lock: nothing, --join, --lock") {
@@ -175,6 +188,7 @@ TEST_CASE("compare: no fix, a fix flag given, or an option two runs cannot share
       {{"ticket", "--compare", "--lock"}, "leave --lock out"},
       {{"print-lock", "--compare", "--join"}, "leave --join out"},
       {{"file-append", "--compare", "--no-append"}, "leave --no-append out"},
+      {{"ticket", "--compare", "--store", "sqlite", "--sql", "atomic"}, "leave --sql out"},
       {{"ticket", "--compare", "--predict", "3"}, "--predict cannot go with it"},
       {{"ticket", "--compare", "--timeline", "t.html"}, "--timeline cannot go with it"},
       {{"manager", "--compare", "--record", "r.jsonl"}, "--record cannot go with it"},

@@ -266,33 +266,39 @@ TEST_CASE("predict: on a terminal the question waits for a typed answer, and a m
   CHECK(WEXITSTATUS(status) == 0);
 }
 
-TEST_CASE("predict: the catalogues hold every question text in both languages", "[cli][predict]") {
+TEST_CASE("predict: the catalogues hold every question and compare text in both languages", "[cli][predict]") {
   // The source tree's catalogues, found from this file's own path (relative
   // to where it was compiled, build/tests, when the compiler was given one).
   std::filesystem::path here = __FILE__;
   if (here.is_relative()) here = std::filesystem::path(MPDEMO_BINARY).parent_path().parent_path().parent_path() / "tests" / here;
   const std::string source = std::filesystem::weakly_canonical(here).string();
   const std::string messages = source.substr(0, source.rfind("/tests/cli/")) + "/data/messages/";
-  auto load = [&](const std::string& lang) {
-    std::ifstream in(messages + lang + "/predict.json");
+  auto load = [&](const std::string& lang, const std::string& file) {
+    std::ifstream in(messages + lang + "/" + file);
     REQUIRE(in.good());
     return nlohmann::json::parse(in);
   };
-  const auto en = load("en");
-  const auto zh = load("zh");
-  for (auto& [key, text] : en.items()) {
-    INFO(key);
-    CHECK(zh.contains(key));
-    // An empty text is a word that says nothing (print-lock's ", without --join").
-    if (!text.get<std::string>().empty() && zh.contains(key)) CHECK(has_chinese(zh[key].get<std::string>()));
+  for (const std::string file : {"predict.json", "compare.json"}) {
+    const auto en = load("en", file);
+    const auto zh = load("zh", file);
+    for (auto& [key, text] : en.items()) {
+      INFO(file << ": " << key);
+      CHECK(zh.contains(key));
+      // An empty text is a word that says nothing (print-lock's ", without --join");
+      // a header that is only a flag ("--lock") reads the same in both languages.
+      const std::string t = text.get<std::string>();
+      if (!t.empty() && t.rfind("--", 0) != 0 && t != "O_APPEND" && zh.contains(key))
+        CHECK(has_chinese(zh[key].get<std::string>()));
+    }
+    for (auto& [key, text] : zh.items()) {
+      INFO(file << ": " << key);
+      CHECK(en.contains(key));
+    }
   }
-  for (auto& [key, text] : zh.items()) {
-    INFO(key);
-    CHECK(en.contains(key));
-  }
+  const auto questions = load("en", "predict.json");
   for (const auto& name : scenario_names()) {
     INFO(name);
-    CHECK(en.contains("predict." + name + ".question"));
-    CHECK(en.contains("predict." + name + ".why"));
+    CHECK(questions.contains("predict." + name + ".question"));
+    CHECK(questions.contains("predict." + name + ".why"));
   }
 }
