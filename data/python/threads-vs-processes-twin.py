@@ -80,13 +80,18 @@ def spin(iterations):
 
 
 def timed_parallel(make, workers, iterations):
-    began = time.monotonic()
+    """Returns (wall seconds, CPU seconds used meanwhile by this process's threads and its reaped children)."""
+    def cpu():
+        t = os.times()
+        return t.user + t.system + t.children_user + t.children_system
+
+    began, cpu_began = time.monotonic(), cpu()
     ws = [make(iterations // workers) for _ in range(workers)]
     for w in ws:
         w.start()
     for w in ws:
         w.join()
-    return time.monotonic() - began
+    return time.monotonic() - began, cpu() - cpu_began
 
 
 def main():
@@ -136,18 +141,23 @@ def main():
     began = time.monotonic()
     spin(iterations)
     serial = time.monotonic() - began
-    threads = timed_parallel(lambda n: threading.Thread(target=spin, args=(n,)), workers, iterations)
-    processes = timed_parallel(lambda n: mp.Process(target=spin, args=(n,)), workers, iterations)
+    threads, threads_cpu = timed_parallel(lambda n: threading.Thread(target=spin, args=(n,)), workers, iterations)
+    processes, processes_cpu = timed_parallel(lambda n: mp.Process(target=spin, args=(n,)), workers, iterations)
     say(f"CPU work on {workers} worker(s): serial {serial:.2f} s, threads {threads:.2f} s (speedup {serial / threads:.2f}×), "
         f"processes {processes:.2f} s (speedup {serial / processes:.2f}×)")
-    say("the threads took turns on the GIL; the processes could use a core each (if the machine had them free)")
+    # CPU seconds per wall second = how many cores were busy at once on average.
+    # The wall times above move with the machine's load; this ratio does not
+    # for threads: under the GIL it stays near 1 whatever the load.
+    say(f"cores busy at once on average: threads {threads_cpu / threads:.2f} (the GIL lets one run at a time), "
+        f"processes {processes_cpu / processes:.2f} (as many as the machine had free, up to {workers})")
     print(json.dumps({"twin": "threads-vs-processes", "thread_each_us": round(thread_each * 1e6, 1),
                       "process_each_us": round(process_each * 1e6, 1), "crash": args.crash,
                       "crash_exitcode": -SIGNALS[args.crash], "crashy_exitcode": p.exitcode,
                       "healthy_thread_finished": bool(healthy_done.value), "crasher": args.crasher, "sibling_exitcodes": codes,
                       "workers": workers, "serial": round(serial, 4), "threads": round(threads, 4),
                       "processes": round(processes, 4), "threads_speedup": round(serial / threads, 3),
-                      "processes_speedup": round(serial / processes, 3)}))
+                      "processes_speedup": round(serial / processes, 3), "threads_cores_busy": round(threads_cpu / threads, 3),
+                      "processes_cores_busy": round(processes_cpu / processes, 3)}))
 
 
 if __name__ == "__main__":

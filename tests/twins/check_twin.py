@@ -259,7 +259,9 @@ def threads_vs_processes(r, p):
            "one thread's crash took its whole process down", r)
     expected = [r["crash_exitcode"] if i == r["crasher"] else 0 for i in range(1, len(r["sibling_exitcodes"]) + 1)]
     expect(p, r["sibling_exitcodes"] == expected, "a crashing process left its siblings running", r["sibling_exitcodes"])
-    expect(p, r["threads_speedup"] < 1.5, "CPU-bound threads did not get faster (the GIL)", r["threads_speedup"])
+    # Wall-time speedups move with the machine's load; the cores the threads kept
+    # busy at once (CPU seconds per wall second) stay near 1 under the GIL.
+    expect(p, r["threads_cores_busy"] < 1.3, "CPU-bound threads never ran side by side (the GIL)", r["threads_cores_busy"])
 
 
 def states(r, p):
