@@ -27,4 +27,9 @@ void Context::span(std::string_view begin, std::string_view end) const {
   mp::events::emit("trace.span", std::move(fields));
 }
 
+void Context::flow_out(const json& id) const {
+  if (!mp::events::tracing()) return;
+  mp::events::emit("trace.flow", {{"flow_out", id}});
+}
+
 }  // namespace mpdemo

@@ -103,7 +103,8 @@ FetchedPage fetch_page(std::uint16_t port, std::string path, double timeout) {
     if (r.status != 200) throw std::runtime_error(kHttpStatusMark + std::to_string(r.status));
     FetchedPage page{path, std::move(r.body), ::getpid(), mp::monotonic_seconds() - start};
     mp::events::emit("crawl.fetched",
-                     {{"path", path}, {"bytes", page.body.size()}, {"seconds", page.seconds}, {"span_end", "crawl.fetching"}});
+                     {{"path", path}, {"bytes", page.body.size()}, {"seconds", page.seconds}, {"span_end", "crawl.fetching"},
+                      {"flow_out", path}});
     return page;
   } catch (...) {
     // The worker lives on after a failed task: its fetch is over all the same.
@@ -164,7 +165,8 @@ void on_page(CrawlState& st, const Context& ctx, std::uint16_t port, const Fetch
   st.fetch_pids.insert(page.fetched_by);
   --st.outstanding;
   ctx.emit("crawl.parsed", {{"path", page.path}, {"title", parsed.title}, {"links", parsed.hrefs.size()},
-                            {"bytes", page.body.size()}, {"worker", page.fetched_by}, {"new", fresh}});
+                            {"bytes", page.body.size()}, {"worker", page.fetched_by}, {"new", fresh},
+                            {"flow_in", page.path}});
   st.changed.notify_all();
 }
 

@@ -61,7 +61,7 @@ void reader(const PipeOptions& o, const Context& ctx, mp::Connection& recv_end, 
       if (v != shared.received) shared.in_order = false;
       ++shared.received;
       shared.sum += v;
-      if (shared.received <= o.show) ctx.emit("pipe.recv", {{"item", v}});
+      if (shared.received <= o.show) ctx.emit("pipe.recv", {{"item", v}, {"flow_in", "part1-" + std::to_string(v)}});
     } catch (const mp::EOFError&) {
       shared.eof = true;
       ctx.emit("pipe.eof", {{"received", shared.received}, {"sum", shared.sum}, {"span_end", "pipe.reading"}});
@@ -74,7 +74,10 @@ void reader(const PipeOptions& o, const Context& ctx, mp::Connection& recv_end, 
 // says when the parent has sent everything and closed its own copy.
 void forgetful_reader(const Context& ctx, mp::Connection& recv_end, mp::Connection& send_end,
                       mp::Connection& parent_done, int few, double wait, mp::Timeout safety, PipeShared& shared) {
-  for (int i = 0; i < few; ++i) ctx.emit("pipe.recv", {{"item", recv_end.recv<int>()}});
+  for (int i = 0; i < few; ++i) {
+    const int v = recv_end.recv<int>();
+    ctx.emit("pipe.recv", {{"item", v}, {"flow_in", "part2-" + std::to_string(v)}});
+  }
   if (parent_done.poll(safety)) (void)parent_done.recv<bool>();
   // The parent's sending end is closed, ours is not. A recv() now would
   // wait for ever: poll with a timeout instead.
@@ -111,7 +114,10 @@ Summary run_pipe(const PipeOptions& o, Context& ctx) {
     // send() fails with BrokenPipe instead of filling a pipe nobody reads.
     recv_end.close();
     ctx.emit("pipe.parent_closed_unused");
-    for (int i = 0; i < o.items; ++i) send_end.send(i);
+    for (int i = 0; i < o.items; ++i) {
+      if (i < o.show) ctx.flow_out("part1-" + std::to_string(i));  // an arrow to each item the Reader shows
+      send_end.send(i);
+    }
     ctx.emit("pipe.sent_all", {{"items", o.items}});
     send_end.close();  // the last open sending end: the child's recv() now sees EOF
     ctx.emit("pipe.closed_send_end");
@@ -132,7 +138,10 @@ Summary run_pipe(const PipeOptions& o, Context& ctx) {
     child.start();
     recv_end.close();
     done.first.close();
-    for (int i = 0; i < few; ++i) send_end.send(i);
+    for (int i = 0; i < few; ++i) {
+      ctx.flow_out("part2-" + std::to_string(i));
+      send_end.send(i);
+    }
     send_end.close();
     ctx.emit("pipe.parent_closed", {{"sent", few}});
     done.second.send(true);

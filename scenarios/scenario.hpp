@@ -127,6 +127,10 @@ class Context {
   // searching"}); where no event of the lesson falls, span() sends a
   // trace.span that has no console line. Nothing is sent unless the run is drawn.
   void span(std::string_view begin, std::string_view end = {}) const;
+  // The sending end of an arrow where no event of the lesson falls (one
+  // send of many): a trace.flow with flow_out = id, only when drawn. The
+  // receiving event names the same id in its flow_in.
+  void flow_out(const json& id) const;
 
  private:
   std::string scenario_;

@@ -74,9 +74,10 @@ TEST_CASE("ticket without a lock: several buyers wait for the network at once", 
   CHECK(test::spans_of(d, "ticket.holding_lock").empty());
 }
 
-TEST_CASE("queue, queue-crowd, flash-sale, baozi, echo-server: an arrow per item received, in the trace a flow",
+TEST_CASE("queue, queue-crowd, flash-sale, baozi, echo-server, pipe, crawler: an arrow per item received, in the trace a flow",
           "[cli][timeline]") {
-  auto scenario = GENERATE(as<std::string>{}, "queue", "queue-crowd", "flash-sale", "baozi", "echo-server");
+  auto scenario =
+      GENERATE(as<std::string>{}, "queue", "queue-crowd", "flash-sale", "baozi", "echo-server", "pipe", "crawler");
   INFO(scenario);
   TempDir dir;
   auto r = run_mpdemo({scenario, "--speed", "0.02", "--seed", "2", "--timeline", "t.html", "--trace", "t.json",
