@@ -89,6 +89,26 @@ NamespaceProxy Manager::Namespace(const json& attributes) {
   return NamespaceProxy(endpoint(), create(manager::Kind::Namespace, attributes));
 }
 
+ValueProxy Manager::Value(const std::string& typecode, const json& value) {
+  return ValueProxy(endpoint(), create(manager::Kind::Value, json::array({typecode, value})));
+}
+
+QueueProxy Manager::Queue(long maxsize) { return QueueProxy(endpoint(), create(manager::Kind::Queue, maxsize)); }
+
+LockProxy Manager::Lock() { return LockProxy(endpoint(), create(manager::Kind::Lock, nullptr)); }
+
+RLockProxy Manager::RLock() { return RLockProxy(endpoint(), create(manager::Kind::RLock, nullptr)); }
+
+EventProxy Manager::Event() { return EventProxy(endpoint(), create(manager::Kind::Event, nullptr)); }
+
+SemaphoreProxy Manager::Semaphore(int value) {
+  return SemaphoreProxy(endpoint(), create(manager::Kind::Semaphore, json::array({value, false})));
+}
+
+SemaphoreProxy Manager::BoundedSemaphore(int value) {
+  return SemaphoreProxy(endpoint(), create(manager::Kind::Semaphore, json::array({value, true})));
+}
+
 void Manager::shutdown() {
   if (address_.empty() || shut_down_) return;
   if (::getpid() != owner_pid_)

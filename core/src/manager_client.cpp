@@ -69,6 +69,9 @@ Connection& connection_to(const Endpoint& endpoint) {
     case Status::IndexError: throw IndexError(text);
     case Status::ValueError: throw ValueError(text);
     case Status::AttributeError: throw AttributeError(text);
+    case Status::Empty: throw Empty(text);
+    case Status::Full: throw Full(text);
+    case Status::StateError: throw StateError(text);
     default: throw RemoteError(text);
   }
 }

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <optional>
 
+#include "manager_args.hpp"
+#include "manager_sync.hpp"
 #include "mp/errors.hpp"
 
 namespace mp::detail::manager {
@@ -11,20 +13,17 @@ namespace {
 
 using nlohmann::json;
 
-// A method that fails the way Python's would: the status names the
-// exception the caller throws.
-struct Failure {
-  Status status;
-  std::string message;
-};
-
-[[noreturn]] void fail(Status status, std::string message) { throw Failure{status, std::move(message)}; }
-
 const char* kind_name(Kind kind) {
   switch (kind) {
     case Kind::Dict: return "dict";
     case Kind::List: return "list";
     case Kind::Namespace: return "namespace";
+    case Kind::Value: return "Value";
+    case Kind::Queue: return "Queue";
+    case Kind::Lock: return "Lock";
+    case Kind::RLock: return "RLock";
+    case Kind::Event: return "Event";
+    case Kind::Semaphore: return "Semaphore";
   }
   return "object";
 }
@@ -35,24 +34,13 @@ std::optional<Kind> kind_of(Op op) {
   if (op >= Op::DictGet && op <= Op::DictClear) return Kind::Dict;
   if (op >= Op::ListAppend && op <= Op::ListClear) return Kind::List;
   if (op >= Op::NsGet && op <= Op::NsCopy) return Kind::Namespace;
+  if (op >= Op::ValueGet && op <= Op::ValueSet) return Kind::Value;
+  if (op >= Op::QueuePut && op <= Op::QueueFull) return Kind::Queue;
+  if (op >= Op::LockAcquire && op <= Op::LockRelease) return Kind::Lock;
+  if (op >= Op::RLockAcquire && op <= Op::RLockRelease) return Kind::RLock;
+  if (op >= Op::EventSet && op <= Op::EventWait) return Kind::Event;
+  if (op >= Op::SemAcquire && op <= Op::SemValue) return Kind::Semaphore;
   return std::nullopt;
-}
-
-const json& arg(const json& args, std::size_t i) {
-  if (!args.is_array() || i >= args.size()) fail(Status::RemoteError, "request is missing argument " + std::to_string(i));
-  return args[i];
-}
-
-const std::string& key_arg(const json& args, std::size_t i = 0) {
-  const json& key = arg(args, i);
-  if (!key.is_string()) fail(Status::RemoteError, "request argument " + std::to_string(i) + " must be a string");
-  return key.get_ref<const std::string&>();
-}
-
-std::int64_t int_arg(const json& args, std::size_t i) {
-  const json& v = arg(args, i);
-  if (!v.is_number_integer()) fail(Status::RemoteError, "request argument " + std::to_string(i) + " must be an integer");
-  return v.get<std::int64_t>();
 }
 
 std::string quoted(const std::string& key) { return "'" + key + "'"; }
@@ -271,6 +259,12 @@ ObjectId ObjectTable::create(Kind kind, const json& initial) {
     if (!initial.is_array())
       throw ValueError(std::string("a managed list starts from a JSON array, not ") + initial.type_name());
     object->items = initial;
+  } else if (kind != Kind::Dict && kind != Kind::Namespace) {
+    try {
+      init_sync_object(*object, initial);
+    } catch (const Failure& f) {
+      throw ValueError(f.message);
+    }
   } else {
     if (!initial.is_object())
       throw ValueError(std::string("a managed ") + kind_name(kind) + " starts from a JSON object, not " +
@@ -282,7 +276,7 @@ ObjectId ObjectTable::create(Kind kind, const json& initial) {
   return id;
 }
 
-Reply ObjectTable::apply(ObjectId id, Op op, const json& args) {
+Reply ObjectTable::apply(ObjectId id, Op op, const json& args, Waiter& waiter) {
   try {
     auto it = objects_.find(id);
     if (it == objects_.end()) fail(Status::RemoteError, "the manager has no object " + std::to_string(id));
@@ -296,6 +290,12 @@ Reply ObjectTable::apply(ObjectId id, Op op, const json& args) {
       case Kind::Dict: return {Status::Ok, apply_dict(object.entries, op, args)};
       case Kind::List: return {Status::Ok, apply_list(object.items, op, args)};
       case Kind::Namespace: return {Status::Ok, apply_namespace(object.entries, op, args)};
+      case Kind::Value:
+      case Kind::Queue:
+      case Kind::Lock:
+      case Kind::RLock:
+      case Kind::Event:
+      case Kind::Semaphore: return {Status::Ok, apply_sync(object, op, args, waiter)};
     }
     fail(Status::RemoteError, "object " + std::to_string(id) + " is of no known kind");
   } catch (const Failure& f) {
@@ -305,6 +305,12 @@ Reply ObjectTable::apply(ObjectId id, Op op, const json& args) {
     // why, the server lives on.
     return {Status::RemoteError, std::string("manager server: ") + e.what()};
   }
+}
+
+bool ObjectTable::release_held_by(ClientId client) noexcept {
+  bool released = false;
+  for (auto& [id, object] : objects_) released |= release_if_held(*object, client);
+  return released;
 }
 
 }  // namespace mp::detail::manager

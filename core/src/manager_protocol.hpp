@@ -99,14 +99,59 @@ enum class Op : std::uint8_t {
   NsErase,     // [name], AttributeError
   NsContains,  // [name] -> bool
   NsCopy,      // [] -> object
+  // Value (Python's manager.Value)
+  ValueGet,  // [] -> value
+  ValueSet,  // [value]
+  // Queue (Python's queue.Queue through a manager). A blocking call waits in
+  // the server, on the thread of the client that made it; `timeout` is null
+  // for "forever" or seconds.
+  QueuePut,    // [item, block, timeout], Full
+  QueueGet,    // [block, timeout] -> item, Empty
+  QueueSize,   // [] -> int
+  QueueEmpty,  // [] -> bool
+  QueueFull,   // [] -> bool
+  // Lock and RLock: held by a client (a connection: one thread of one process)
+  LockAcquire,   // [block, timeout] -> bool
+  LockRelease,   // [], StateError when not locked
+  RLockAcquire,  // [block, timeout] -> bool
+  RLockRelease,  // [], StateError unless this client holds it
+  // Event
+  EventSet,    // []
+  EventClear,  // []
+  EventIsSet,  // [] -> bool
+  EventWait,   // [timeout] -> bool
+  // Semaphore and BoundedSemaphore
+  SemAcquire,  // [block, timeout] -> bool
+  SemRelease,  // [], ValueError past a BoundedSemaphore's initial value
+  SemValue,    // [] -> int
 };
 
 // The kinds of object a server holds (the `kind` argument of Create).
-enum class Kind : std::uint8_t { Dict, List, Namespace };
+// Create's `initial`: a JSON object (Dict, Namespace), an array (List),
+// [typecode, value] (Value), the maxsize (Queue), null (Lock, RLock,
+// Event), [value, bounded] (Semaphore).
+enum class Kind : std::uint8_t { Dict, List, Namespace, Value, Queue, Lock, RLock, Event, Semaphore };
+inline constexpr Kind kLastKind = Kind::Semaphore;
 
 // How a request ended; every status but Ok names the exception the caller
 // throws with the reply's message.
-enum class Status : std::uint8_t { Ok, KeyError, IndexError, ValueError, AttributeError, RemoteError };
+enum class Status : std::uint8_t {
+  Ok,
+  KeyError,
+  IndexError,
+  ValueError,
+  AttributeError,
+  RemoteError,
+  Empty,       // mp::Empty (Python's queue.Empty)
+  Full,        // mp::Full (queue.Full)
+  StateError,  // mp::StateError (Python's RuntimeError: releasing a lock one does not hold)
+};
+inline constexpr Status kLastStatus = Status::StateError;
+
+// Who made a request: one connection (one thread of one process), numbered
+// by the server from 1. A Lock or RLock is held by a client; what a client
+// holds is released when its connection closes (manager_sync.cpp).
+using ClientId = std::uint64_t;
 
 using Request = std::tuple<ObjectId, Op, nlohmann::json>;
 using Reply = std::pair<Status, nlohmann::json>;

@@ -72,4 +72,54 @@ void NamespaceProxy::erase(const std::string& name) const { call(Op::NsErase, {n
 bool NamespaceProxy::contains(const std::string& name) const { return call(Op::NsContains, {name}).get<bool>(); }
 json NamespaceProxy::copy() const { return call(Op::NsCopy); }
 
+// ValueProxy
+
+json ValueProxy::get() const { return call(Op::ValueGet); }
+void ValueProxy::set(json value) const { call(Op::ValueSet, json::array({std::move(value)})); }
+
+// The blocking calls send their timeout as null (for ever) or seconds.
+namespace {
+json wire_timeout(Timeout timeout) { return timeout ? json(*timeout) : json(nullptr); }
+}  // namespace
+
+// QueueProxy
+
+void QueueProxy::put(json item, bool block, Timeout timeout) const {
+  call(Op::QueuePut, json::array({std::move(item), block, wire_timeout(timeout)}));
+}
+json QueueProxy::get(bool block, Timeout timeout) const {
+  return call(Op::QueueGet, json::array({block, wire_timeout(timeout)}));
+}
+std::size_t QueueProxy::qsize() const { return call(Op::QueueSize).get<std::size_t>(); }
+bool QueueProxy::empty() const { return call(Op::QueueEmpty).get<bool>(); }
+bool QueueProxy::full() const { return call(Op::QueueFull).get<bool>(); }
+
+// LockProxy, RLockProxy
+
+bool LockProxy::acquire(bool block, Timeout timeout) const {
+  return call(Op::LockAcquire, json::array({block, wire_timeout(timeout)})).get<bool>();
+}
+void LockProxy::release() const { call(Op::LockRelease); }
+bool RLockProxy::acquire(bool block, Timeout timeout) const {
+  return call(Op::RLockAcquire, json::array({block, wire_timeout(timeout)})).get<bool>();
+}
+void RLockProxy::release() const { call(Op::RLockRelease); }
+
+// EventProxy
+
+bool EventProxy::is_set() const { return call(Op::EventIsSet).get<bool>(); }
+void EventProxy::set() const { call(Op::EventSet); }
+void EventProxy::clear() const { call(Op::EventClear); }
+bool EventProxy::wait(Timeout timeout) const {
+  return call(Op::EventWait, json::array({wire_timeout(timeout)})).get<bool>();
+}
+
+// SemaphoreProxy
+
+bool SemaphoreProxy::acquire(bool block, Timeout timeout) const {
+  return call(Op::SemAcquire, json::array({block, wire_timeout(timeout)})).get<bool>();
+}
+void SemaphoreProxy::release() const { call(Op::SemRelease); }
+int SemaphoreProxy::get_value() const { return call(Op::SemValue).get<int>(); }
+
 }  // namespace mp

@@ -42,6 +42,7 @@ struct ServerState {
   std::mutex clients_mutex;           // guards the three fields below
   std::unordered_set<int> client_fds;  // sockets of connected clients, to shut down at the end
   int client_threads = 0;              // client threads still running
+  ClientId last_client = 0;            // the id given to the latest client
   bool stopping = false;               // no new clients once set
   std::condition_variable clients_gone;  // client_threads reached 0
 
@@ -98,7 +99,8 @@ bool let_in(const ServerState& server, Connection& conn) {
 // client_fds names; the Connection reads and writes a dup of it, so that
 // when the Connection closes itself (a request over kMaxRequest) the number
 // in client_fds still names this client's socket until it is erased.
-void serve_client(const std::shared_ptr<ServerState>& server, UniqueFd socket) {
+void serve_client(const std::shared_ptr<ServerState>& server, UniqueFd socket, ClientId id) {
+  const Client client{id, socket.get()};
   try {
     UniqueFd own(::fcntl(socket.get(), F_DUPFD_CLOEXEC, 0));
     if (!own) throw_os_error("dup(manager client socket)");
@@ -107,7 +109,7 @@ void serve_client(const std::shared_ptr<ServerState>& server, UniqueFd socket) {
     conn.set_max_message(kMaxRequest);
     for (;;) {
       std::string bytes = conn.recv_bytes();
-      Outcome outcome = server->handler.handle(bytes);
+      Outcome outcome = server->handler.handle(bytes, client);
       conn.send_bytes(outcome.reply);
       if (outcome.stop) request_stop(*server);
       if (outcome.disconnect) break;
@@ -117,6 +119,8 @@ void serve_client(const std::shared_ptr<ServerState>& server, UniqueFd socket) {
     // while we replied, or sent a message over the limit. Either way this
     // client is done; others are not.
   }
+  // Whatever it held (a Lock it died holding) goes to the next waiter.
+  server->handler.client_gone(id);
   std::lock_guard lock(server->clients_mutex);
   server->client_fds.erase(socket.get());
   socket.reset();  // under the lock, so the stopping server never shuts down a reused fd number
@@ -129,8 +133,9 @@ void start_client_thread(const std::shared_ptr<ServerState>& server, UniqueFd fd
   int raw = fd.get();
   server->client_fds.insert(raw);
   ++server->client_threads;
+  const ClientId id = ++server->last_client;
   try {
-    std::thread(serve_client, server, std::move(fd)).detach();
+    std::thread(serve_client, server, std::move(fd), id).detach();
   } catch (...) {
     server->client_fds.erase(raw);
     --server->client_threads;

@@ -1,5 +1,6 @@
 // mp::Manager: Python's multiprocessing.Manager() (a started SyncManager),
-// for dicts, lists and Namespaces.
+// for dicts, lists, Namespaces, Values, Queues, Locks, RLocks, Events and
+// Semaphores.
 //
 //   mp::Manager manager;                    // Python: with Manager() as manager:
 //   mp::DictProxy d = manager.dict({{"count", 100}});
@@ -24,7 +25,10 @@
 // - objects live until the server ends (no reference counting of proxies);
 // - dict keys and Namespace attribute names are strings, values are JSON;
 // - a proxy whose server is gone throws RemoteError at once (Python raises
-//   EOFError, BrokenPipeError or ConnectionRefusedError depending on when).
+//   EOFError, BrokenPipeError or ConnectionRefusedError depending on when);
+// - a Lock or RLock held by a client whose connection closes (its process
+//   ended or was killed holding it) is released by the server, so the other
+//   clients are not wedged for ever (manager_sync.cpp).
 #pragma once
 
 #include <sys/types.h>
@@ -60,6 +64,17 @@ class Manager {
   DictProxy dict(const nlohmann::json& initial = nlohmann::json::object());
   ListProxy list(const nlohmann::json& initial = nlohmann::json::array());
   NamespaceProxy Namespace(const nlohmann::json& attributes = nlohmann::json::object());
+  // manager.Value(typecode, value): the typecode ("i", "d", ...) is kept,
+  // not checked, as in Python.
+  ValueProxy Value(const std::string& typecode, const nlohmann::json& value);
+  // manager.Queue(maxsize): 0 or less is unbounded.
+  QueueProxy Queue(long maxsize = 0);
+  LockProxy Lock();
+  RLockProxy RLock();
+  EventProxy Event();
+  // Throw ValueError when `value` < 0.
+  SemaphoreProxy Semaphore(int value = 1);
+  SemaphoreProxy BoundedSemaphore(int value = 1);
 
   // Stops the server: a shutdown request, then join for 1 s, then SIGTERM,
   // then SIGKILL; the server is reaped before it returns. Idempotent. Throws

@@ -1,5 +1,7 @@
 // Proxies for the objects a Manager's server holds: Python's DictProxy,
-// ListProxy and NamespaceProxy (multiprocessing.managers).
+// ListProxy, NamespaceProxy, ValueProxy, and the proxies of manager.Queue,
+// Lock, RLock, Event, Semaphore and BoundedSemaphore
+// (multiprocessing.managers).
 //
 // A proxy is only an address and an object id; the value lives in the server
 // process. Every method is one request and one reply, served one at a time
@@ -21,11 +23,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <optional>
 #include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "mp/deadline.hpp"
 #include "mp/errors.hpp"
 
 namespace mp {
@@ -156,6 +160,116 @@ class NamespaceProxy : public BaseProxy {
  private:
   friend class Manager;  // the only maker of proxies
   NamespaceProxy(detail::manager::Endpoint endpoint, std::uint32_t id) : BaseProxy(std::move(endpoint), id) {}
+};
+
+// Python's manager.Value(typecode, value): one value in the server. The
+// typecode is kept for the reader, as Python's is; it checks nothing.
+class ValueProxy : public BaseProxy {
+ public:
+  // v.value, v.get()
+  nlohmann::json get() const;
+  // v.value = value, v.set(value)
+  void set(nlohmann::json value) const;
+
+ private:
+  friend class Manager;  // the only maker of proxies
+  ValueProxy(detail::manager::Endpoint endpoint, std::uint32_t id) : BaseProxy(std::move(endpoint), id) {}
+};
+
+// The blocking objects below wait in the server, each call on the server
+// thread of the calling client only (one per thread of each process), so a
+// blocked call never holds up the other clients. A timeout is Python's:
+// std::nullopt waits for ever, a number is seconds (negative counts as 0,
+// infinity as for ever).
+
+// Python's manager.Queue(maxsize): a queue.Queue in the server. A maxsize of
+// 0 (or less) means no limit.
+class QueueProxy : public BaseProxy {
+ public:
+  // q.put(item, block, timeout): throws Full when no room came in time (at
+  // once with block = false).
+  void put(nlohmann::json item, bool block = true, Timeout timeout = std::nullopt) const;
+  // q.get(block, timeout): throws Empty when nothing came in time.
+  nlohmann::json get(bool block = true, Timeout timeout = std::nullopt) const;
+  void put_nowait(nlohmann::json item) const { put(std::move(item), false); }
+  nlohmann::json get_nowait() const { return get(false); }
+  // q.qsize(), q.empty(), q.full(): snapshots, as in Python.
+  std::size_t qsize() const;
+  bool empty() const;
+  bool full() const;
+
+ private:
+  friend class Manager;  // the only maker of proxies
+  QueueProxy(detail::manager::Endpoint endpoint, std::uint32_t id) : BaseProxy(std::move(endpoint), id) {}
+};
+
+// Python's manager.Lock() (a threading.Lock in the server) and manager.RLock().
+// Held by the calling client: this thread of this process. When that
+// client's process ends (or is killed) holding it, the server releases it
+// and the next waiter gets it; Python's manager would leave it locked.
+class LockProxy : public BaseProxy {
+ public:
+  // True once held; false when block = false and it is held, or the timeout
+  // ran out.
+  bool acquire(bool block = true, Timeout timeout = std::nullopt) const;
+  // Throws StateError when it is not locked. Any client may release a Lock,
+  // as any thread may release a threading.Lock.
+  void release() const;
+  void lock() const { acquire(); }
+  bool try_lock() const { return acquire(false); }
+  void unlock() const { release(); }
+
+ private:
+  friend class Manager;  // the only maker of proxies
+  LockProxy(detail::manager::Endpoint endpoint, std::uint32_t id) : BaseProxy(std::move(endpoint), id) {}
+};
+
+class RLockProxy : public BaseProxy {
+ public:
+  // The holder may acquire again; each acquire needs its release.
+  bool acquire(bool block = true, Timeout timeout = std::nullopt) const;
+  // Throws StateError unless this client holds it.
+  void release() const;
+  void lock() const { acquire(); }
+  bool try_lock() const { return acquire(false); }
+  void unlock() const { release(); }
+
+ private:
+  friend class Manager;  // the only maker of proxies
+  RLockProxy(detail::manager::Endpoint endpoint, std::uint32_t id) : BaseProxy(std::move(endpoint), id) {}
+};
+
+// Python's manager.Event().
+class EventProxy : public BaseProxy {
+ public:
+  bool is_set() const;
+  void set() const;
+  void clear() const;
+  // True once set; false when the timeout ran out first.
+  bool wait(Timeout timeout = std::nullopt) const;
+
+ private:
+  friend class Manager;  // the only maker of proxies
+  EventProxy(detail::manager::Endpoint endpoint, std::uint32_t id) : BaseProxy(std::move(endpoint), id) {}
+};
+
+// Python's manager.Semaphore(value) and manager.BoundedSemaphore(value). A
+// count belongs to no one: one taken by a process that dies stays taken.
+class SemaphoreProxy : public BaseProxy {
+ public:
+  // True once a count was taken; false when none came in time.
+  bool acquire(bool block = true, Timeout timeout = std::nullopt) const;
+  // Throws ValueError for a BoundedSemaphore already at its initial value.
+  void release() const;
+  // The counter now (a snapshot; Python's proxy does not offer it, mp::Semaphore does).
+  int get_value() const;
+  void lock() const { acquire(); }
+  bool try_lock() const { return acquire(false); }
+  void unlock() const { release(); }
+
+ private:
+  friend class Manager;  // the only maker of proxies
+  SemaphoreProxy(detail::manager::Endpoint endpoint, std::uint32_t id) : BaseProxy(std::move(endpoint), id) {}
 };
 
 }  // namespace mp
