@@ -22,6 +22,8 @@
 //       mpdemo baozi --via joinable --producers 3 --consumers 2
 //       mpdemo baozi --via pipe --producers 2 --consumers 2
 //       mpdemo baozi --end timeout --consumers 3
+//       mpdemo baozi --consumers 2 --order 2   (refused: Eater-1 asks for a bun before any is made)
+//       mpdemo baozi --items 2 --order 1,2,1,2,*   (each bun eaten as soon as it is put)
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
@@ -34,6 +36,7 @@
 #include "mp/shared_memory.hpp"
 #include "number_options.hpp"
 #include "setups.hpp"
+#include "step_points.hpp"
 
 namespace mpdemo {
 namespace {
@@ -86,6 +89,8 @@ void cook(const BaoziOptions& o, const Context& ctx, const Plan& plan, Basin& ba
     ctx.span("baozi.making");
     ctx.sleep(rng.uniform(0.0, o.make_max));
     const Bun bun{index, n};
+    // Step point (--order, --step; --via queue): put.
+    steps::at(index, "baozi.put", {{"gives", "buns"}, {"number", n}});
     if (plan.via == Via::Pipe) {
       basin.send_end.send(bun);
     } else {
@@ -104,6 +109,7 @@ void cook(const BaoziOptions& o, const Context& ctx, const Plan& plan, Basin& ba
   } else {
     ctx.emit("baozi.cook_done", {{"items", o.items}});
   }
+  steps::finish(index);
 }
 
 // The next bun, or nullopt when this eater should leave (after saying why).
@@ -137,8 +143,9 @@ std::optional<Bun> next_bun(const BaoziOptions& o, const Context& ctx, const Pla
   }
 }
 
+// `step_index`: the eater's number among the step participants (after the cooks).
 void eater(const BaoziOptions& o, const Context& ctx, const Plan& plan, Basin& basin, std::atomic<int>* tally,
-           int index) {
+           int index, int step_index) {
   if (plan.via == Via::Pipe) {
     basin.send_end.close();
     ctx.emit("baozi.eater_closed_unused");
@@ -146,13 +153,18 @@ void eater(const BaoziOptions& o, const Context& ctx, const Plan& plan, Basin& b
   Rng rng = ctx.rng(static_cast<std::uint64_t>(1000 + index));
   for (;;) {
     ctx.span("baozi.waiting");
+    // Step point: get. Stepped, an eater is let go only when a bun (or a
+    // sentinel) is in the queue, so it never waits in get().
+    steps::at(step_index, "baozi.get", {{"takes", "buns"}});
     const auto bun = next_bun(o, ctx, plan, basin);
     if (!bun) {
       ctx.span({}, "baozi.waiting");
+      steps::finish(step_index);
       return;
     }
     if (bun->cook == kSentinel.cook) {
       ctx.emit("baozi.got_sentinel", {{"span_end", "baozi.waiting"}});
+      steps::finish(step_index);
       return;
     }
     ctx.span("baozi.eating", "baozi.waiting");
@@ -176,8 +188,12 @@ Plan make_plan(const BaoziOptions& o, const Context& ctx) {
   if (!fits)
     throw UsageError("--end " + end + " does not go with --via " + o.via +
                      " (queue: sentinel or timeout; pipe: eof or sentinel; joinable: join)");
+  if (steps::active() && !(p.via == Via::Queue && p.end == End::Sentinel))
+    throw UsageError("baozi.steps_need_queue", {},
+                     "--order and --step take --via queue (with sentinels): a pipe or a JoinableQueue has no step points");
   const double longest = o.items * (o.make_max + o.eat_max) * o.producers + o.get_timeout;
-  p.safety = ctx.timeout(longest * 4 + 10, 10.0);
+  // Stepped, a person may take their time at each step: no backstop.
+  p.safety = steps::active() ? mp::Timeout() : ctx.timeout(longest * 4 + 10, 10.0);
   return p;
 }
 
@@ -210,7 +226,16 @@ Summary run_baozi(const BaoziOptions& o, Context& ctx) {
   for (int i = 1; i <= o.producers; ++i)
     cooks.emplace_back([&, i] { cook(o, ctx, plan, basin, i); }, "Cook-" + std::to_string(i));
   for (int i = 1; i <= o.consumers; ++i)
-    eaters.emplace_back([&, i] { eater(o, ctx, plan, basin, tally, i); }, "Eater-" + std::to_string(i), eater_daemon);
+    eaters.emplace_back([&, i] { eater(o, ctx, plan, basin, tally, i, o.producers + i); }, "Eater-" + std::to_string(i),
+                        eater_daemon);
+  // Step participants: Cook-1..P, then Eater-1..C. The sentinels come from
+  // the main process ("later"): eaters waiting for them are not stuck.
+  std::vector<std::string> stepping;
+  if (steps::active()) {
+    for (const auto& p : cooks) stepping.push_back(p.name());
+    for (const auto& p : eaters) stepping.push_back(p.name());
+  }
+  const auto phase = steps::active() ? steps::begin(stepping, {{"buns", 0}, {"later", {"buns"}}}) : steps::Phase();
   for (auto& p : cooks) p.start();
   for (auto& p : eaters) p.start();
   if (plan.via == Via::Pipe) {
@@ -237,6 +262,7 @@ Summary run_baozi(const BaoziOptions& o, Context& ctx) {
       }
     }
     if (plan.via == Via::Pipe) basin.send_end.close();
+    steps::supplied("buns", o.consumers);
     ctx.emit("baozi.sentinels_sent", {{"count", o.consumers}});
   }
 

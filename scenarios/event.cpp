@@ -14,6 +14,8 @@
 //
 // Try:  mpdemo event
 //       mpdemo event --cars 20 --interval 2
+//       mpdemo event --cars 1 --order 3,1,*   (the light turns green, then Car-1 drives through)
+//       mpdemo event --cars 1 --order 1       (refused: Car-1 waits for green, the light is red)
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <memory>
@@ -29,6 +31,7 @@
 #include "number_options.hpp"
 #include "sentinels.hpp"
 #include "setups.hpp"
+#include "step_points.hpp"
 
 namespace mpdemo {
 namespace {
@@ -61,12 +64,19 @@ using Announce = std::unique_lock<mp::Lock>;
 
 // The light: toggles every `interval` until every car has passed.
 void traffic_light(const EventOptions& o, const Context& ctx, mp::Event& green, mp::Event& all_passed,
-                   mp::Lock& announce) {
+                   mp::Lock& announce, int step_index) {
+  // Stepped (--order, --step), the person is the clock: the light switches
+  // when it is let go, not after an interval.
+  const mp::Timeout interval = steps::active() ? mp::Timeout(0.0) : ctx.timeout(o.interval);
   // Spans: the light is red (the Event clear) or green (set), in turn.
   ctx.emit("event.light_start", {{"interval", ctx.scaled(o.interval)}, {"span_begin", "event.red"}});
   int switches = 0;
-  while (!all_passed.wait(ctx.timeout(o.interval))) {
+  while (!all_passed.wait(interval)) {
     ++switches;
+    if (steps::active()) {
+      const bool is_green = green.is_set();
+      steps::at(step_index, is_green ? "event.clear" : "event.set", {{is_green ? "clears" : "sets", "green"}});
+    }
     Announce told(announce);
     if (green.is_set()) {
       green.clear();
@@ -77,6 +87,7 @@ void traffic_light(const EventOptions& o, const Context& ctx, mp::Event& green, 
     }
   }
   ctx.emit("event.light_off", {{"switches", switches}, {"span_end", green.is_set() ? "event.green" : "event.red"}});
+  steps::finish(step_index);
 }
 
 // Counts the car through; the last one tells the light to stop.
@@ -87,7 +98,10 @@ void pass(Road& road, mp::Event& all_passed, int total) {
 void car(const EventOptions& o, const Context& ctx, mp::Event& green, mp::Event& all_passed, Road& road,
          Passage& passage, mp::Lock& announce, int index, int total) {
   Rng rng = ctx.rng(static_cast<std::uint64_t>(index));
-  ctx.sleep(rng.uniform(0.0, o.arrive_max));
+  const double arrive = rng.uniform(0.0, o.arrive_max);
+  if (!steps::active()) ctx.sleep(arrive);  // stepped, the order says who comes first
+  // Step point: look at the light; stepped, a car is let go only on green.
+  steps::at(index, "event.wait", {{"waits", "green"}});
   Announce told(announce);
   while (!green.is_set()) {
     if (passage.stops == 0) {
@@ -109,11 +123,14 @@ void car(const EventOptions& o, const Context& ctx, mp::Event& green, mp::Event&
   }
   told.unlock();
   pass(road, all_passed, total);
+  steps::finish(index);
 }
 
 void police_car(const EventOptions& o, const Context& ctx, mp::Event& green, mp::Event& all_passed, Road& road,
                 Passage& passage, mp::Lock& announce, int total) {
-  ctx.sleep(o.police_arrive);
+  if (!steps::active()) ctx.sleep(o.police_arrive);
+  // Step point: its wait has a timeout, so it may go on red.
+  steps::at(total, "event.police_wait", {{"waits", "green"}, {"timeout", *ctx.timeout(o.police_timeout)}});
   Announce told(announce);
   if (!green.is_set()) {
     ctx.emit("event.police_wait", {{"timeout", *ctx.timeout(o.police_timeout)}, {"span_begin", "event.waiting_green"}});
@@ -129,6 +146,7 @@ void police_car(const EventOptions& o, const Context& ctx, mp::Event& green, mp:
   ctx.emit(passage.green ? "event.police_pass_green" : "event.police_pass_red", passed);
   told.unlock();
   pass(road, all_passed, total);
+  steps::finish(total);
 }
 
 Summary run_event(const EventOptions& o, Context& ctx) {
@@ -151,11 +169,18 @@ Summary run_event(const EventOptions& o, Context& ctx) {
   // light, and what still waits after the grace period is stopped.
   std::vector<mp::Process> procs;
   procs.reserve(static_cast<std::size_t>(total) + 1);
-  procs.emplace_back([&] { traffic_light(o, ctx, green, all_passed, announce); }, "Light");
+  procs.emplace_back([&] { traffic_light(o, ctx, green, all_passed, announce, total + 1); }, "Light");
   for (int i = 1; i <= o.cars; ++i)
     procs.emplace_back([&, i] { car(o, ctx, green, all_passed, *road, passages[i - 1], announce, i, total); },
                        "Car-" + std::to_string(i));
   procs.emplace_back([&] { police_car(o, ctx, green, all_passed, *road, police_passage, announce, total); }, "Police");
+  // Step participants (--order, --step): Car-1..N, Police, then Light.
+  std::vector<std::string> stepping;
+  if (steps::active()) {
+    for (std::size_t i = 1; i < procs.size(); ++i) stepping.push_back(procs[i].name());
+    stepping.push_back(procs[0].name());
+  }
+  const auto phase = steps::active() ? steps::begin(stepping, {{"green", false}}) : steps::Phase();
   for (auto& p : procs) p.start();
   join_lesson_part(procs, ctx, [&] { all_passed.set(); });
   int failed = 0;

@@ -88,7 +88,7 @@ void writer(const FileAppendOptions& o, const Context& ctx, const std::string& p
   report.opened_at = ::lseek(fd.get(), 0, SEEK_END);
   ctx.emit("file-append.opened", {{"position", report.opened_at}, {"span_begin", "file-append.open_to_write"}});
   ctx.sleep(delay);  // the others open the file now and see the same end
-  steps::at(index, o.no_append ? "file-append.write_at" : "file-append.append", {{"position", report.opened_at}});
+  steps::at(index, o.no_append ? "file-append.write_at" : "file-append.append", {{"offset", report.opened_at}});
   mp::write_all(fd.get(), record.data(), record.size());
   report.after = ::lseek(fd.get(), 0, SEEK_CUR);
   ctx.emit("file-append.wrote", {{"bytes", record.size()},
@@ -218,11 +218,11 @@ Summary run_file_append(const FileAppendOptions& o, Context& ctx) {
   for (int i = 1; i <= o.writers; ++i)
     writers.emplace_back([&, i] { writer(o, ctx, target.path(), reports[i - 1], i); },
                          "Writer-" + std::to_string(i));
-  if (steps::active()) {
-    std::vector<std::string> names;
-    for (const auto& w : writers) names.push_back(w.name());
-    steps::begin(names);
-  }
+  // The file's size is what the writers' offsets are measured against.
+  const auto phase = steps::begin_for(writers, json::object(), [&target] {
+    struct stat st{};
+    return json{{"bytes", ::stat(target.path().c_str(), &st) == 0 ? static_cast<long long>(st.st_size) : 0LL}};
+  });
   for (auto& w : writers) w.start();
   int failed = 0;
   for (auto& w : writers) {

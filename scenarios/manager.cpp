@@ -76,11 +76,7 @@ Summary run_manager(const ManagerOptions& o, Context& ctx) {
   workers.reserve(static_cast<std::size_t>(o.workers));
   for (int i = 1; i <= o.workers; ++i)
     workers.emplace_back([&, i] { worker(o, ctx, dict, lock, i); }, "Worker-" + std::to_string(i));
-  if (steps::active()) {
-    std::vector<std::string> names;
-    for (const auto& w : workers) names.push_back(w.name());
-    steps::begin(names);
-  }
+  const auto phase = steps::begin_for(workers);
   for (auto& w : workers) w.start();
   int failed = 0;
   for (auto& w : workers) {

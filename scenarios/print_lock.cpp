@@ -137,11 +137,7 @@ Summary run_print_lock(const PrintLockOptions& o, Context& ctx) {
       join(t);  // the next task does not even exist as a process until this one ended
     }
   } else {
-    if (steps::active()) {
-      std::vector<std::string> names;
-      for (const auto& t : tasks) names.push_back(t.name());
-      steps::begin(names);
-    }
+    const auto phase = steps::begin_for(tasks);
     for (auto& t : tasks) t.start();
     for (auto& t : tasks) join(t);
   }

@@ -14,6 +14,8 @@
 //
 // Try:  mpdemo queue
 //       mpdemo queue --consumer-delay 3      (the blocked put waits 3 s)
+//       mpdemo queue --order 1,2,1,2         (step 4: both look, then both take: one gets Empty)
+//       mpdemo queue --order 1,1,2,2         (one looks and takes first: no stale snapshot)
 //
 // Watch the time column of "put returned": it follows the consumer's get.
 #include <fmt/format.h>
@@ -29,6 +31,7 @@
 #include "mp/shared_memory.hpp"
 #include "number_options.hpp"
 #include "setups.hpp"
+#include "step_points.hpp"
 
 namespace mpdemo {
 namespace {
@@ -52,13 +55,19 @@ std::string item(int n) { return "item-" + std::to_string(n); }
 int item_number(const std::string& text) { return std::stoi(text.substr(5)); }
 
 // Step 4's process: look (empty()), report, wait for "go", then act.
+// Stepped (--order, --step), the step points take the place of the "go"
+// handshake: the order says who looks and who takes when.
 void checker(const Context& ctx, mp::Queue<std::string>& q, mp::Connection& to_main, QueueShared& shared, int index) {
+  steps::at(index + 1, "queue.look");
   const bool empty = q.empty();
   const auto size = q.qsize();
   shared.checker_saw_items[index] = empty ? 0 : 1;
   ctx.emit("queue.checker_looked", {{"empty", empty}, {"qsize", size}});
-  to_main.send(empty);
-  (void)to_main.recv<bool>();  // "go": both have looked; now both act at once
+  if (!steps::active()) {
+    to_main.send(empty);
+    (void)to_main.recv<bool>();  // "go": both have looked; now both act at once
+  }
+  steps::at(index + 1, "queue.get_nowait");
   try {
     std::string got = q.get_nowait();
     shared.checker_got[index] = 1;
@@ -67,6 +76,7 @@ void checker(const Context& ctx, mp::Queue<std::string>& q, mp::Connection& to_m
     shared.checker_empty[index] = 1;
     ctx.emit("queue.checker_empty", {{"error", e.what()}});
   }
+  steps::finish(index + 1);
 }
 
 Summary run_queue(const QueueOptions& o, Context& ctx) {
@@ -146,21 +156,28 @@ Summary run_queue(const QueueOptions& o, Context& ctx) {
   ctx.emit("queue.snapshot_race", {{"qsize", q.qsize()}});
   std::array<std::pair<mp::Connection, mp::Connection>, 2> links{mp::Pipe(), mp::Pipe()};
   std::vector<mp::Process> checkers;
-  for (int i = 0; i < 2; ++i) {
+  checkers.reserve(2);
+  for (int i = 0; i < 2; ++i)
     checkers.emplace_back(
         [&, i] {
           links[i].first.close();  // the main process's end: unused here
           checker(ctx, q, links[i].second, *shared, i);
         },
         "Checker-" + std::to_string(i + 1));
-    checkers.back().start();
-    links[i].second.close();  // the checker's end: the main process talks on the other
+  // Stepped (--order, --step), the checkers' step points decide who looks
+  // and who takes when, in place of the "go" handshake.
+  const auto phase = steps::begin_for(checkers, json::object(), [&q] { return json{{"qsize", q.qsize()}}; });
+  for (int i = 0; i < 2; ++i) {
+    checkers[static_cast<std::size_t>(i)].start();
+    links[static_cast<std::size_t>(i)].second.close();  // the checker's end: the main process talks on the other
   }
   bool both_looked = true;
-  for (auto& link : links) both_looked = both_looked && link.first.poll(safety) && !link.first.recv<bool>();
-  ctx.emit("queue.go", {{"qsize", q.qsize()}});
-  for (auto& link : links) link.first.send(true);
-  for (auto& c : checkers) c.join(safety);
+  if (!steps::active()) {
+    for (auto& link : links) both_looked = both_looked && link.first.poll(safety) && !link.first.recv<bool>();
+    ctx.emit("queue.go", {{"qsize", q.qsize()}});
+    for (auto& link : links) link.first.send(true);
+  }
+  for (auto& c : checkers) c.join(steps::active() ? mp::Timeout() : safety);
   const int saw = shared->checker_saw_items[0] + shared->checker_saw_items[1];
   const int got = shared->checker_got[0] + shared->checker_got[1];
   const int empties = shared->checker_empty[0] + shared->checker_empty[1];

@@ -15,6 +15,8 @@
 //
 // Try:  mpdemo rlock
 //       mpdemo rlock --depth 5 --consumers 4 --batches 4
+//       mpdemo rlock --step      (you pick each step; Twice's second acquire is the classic deadlock)
+//       mpdemo rlock --order 1,1 (refused: Twice cannot go, it holds the Lock itself)
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cmath>
@@ -34,6 +36,7 @@
 #include "number_options.hpp"
 #include "sentinels.hpp"
 #include "setups.hpp"
+#include "step_points.hpp"
 
 namespace mpdemo {
 namespace {
@@ -82,12 +85,16 @@ bool lock_twice(const RLockOptions& o, const Context& ctx, TwiceReport& report) 
   ctx.emit("rlock.part_lock");
   mp::Lock lock;
   const mp::Timeout timeout = ctx.timeout(o.timeout);
+  // Step points (--order, --step): each acquire. The second one waits for
+  // Twice itself: stepped, it shows as a deadlock instead of timing out.
   mp::Process twice(
       [&] {
+        steps::at(1, "rlock.lock_first", {{"acquires", "lock"}});
         lock.acquire();
         report.first = 1;
         ctx.emit("rlock.lock_first");
         ctx.emit("rlock.lock_second_try", {{"timeout", *timeout}});
+        steps::at(1, "rlock.lock_second", {{"acquires", "lock"}, {"seconds", *timeout}});
         const double start = mp::monotonic_seconds();
         const bool again = lock.acquire(true, timeout);
         report.waited = mp::monotonic_seconds() - start;
@@ -95,12 +102,15 @@ bool lock_twice(const RLockOptions& o, const Context& ctx, TwiceReport& report) 
         ctx.emit(again ? "rlock.lock_second_got" : "rlock.lock_deadlock", {{"waited", report.waited}});
         if (again) lock.release();
         lock.release();
+        steps::finish(1);
       },
       "Twice");
+  const auto phase = steps::begin(std::vector<std::string>{twice.name()});
   twice.start();
   // A backstop far beyond the timeout: if acquire(timeout) ever hung, the
-  // scenario still ends, and says so.
-  if (!twice.join(*timeout + 10.0)) {
+  // scenario still ends, and says so. Stepped, a person may take their
+  // time at each step: no backstop then (Ctrl-C and q still end the run).
+  if (!twice.join(steps::active() ? mp::Timeout() : mp::Timeout(*timeout + 10.0))) {
     twice.kill();
     twice.join();
     ctx.emit("rlock.lock_hung");
@@ -114,41 +124,55 @@ bool rlock_reentry(const RLockOptions& o, const Context& ctx, ReentryReport& rep
   mp::RLock rlock;
   mp::Event held;   // the owner holds the RLock
   mp::Event tried;  // the other process has been refused once
+  // Step points: each of the owner's acquires and releases, the other's
+  // look (once the owner holds it) and its blocking acquire. The events
+  // `held` and `tried` are in the driver's model too, so a stepped process
+  // never waits on them outside a step point.
   mp::Process owner(
       [&] {
         for (int d = 1; d <= o.depth; ++d) {
+          json does = {{"acquires", "rlock"}, {"reentrant", true}, {"depth", d}};
+          if (d == 1) does["sets"] = "held";
+          steps::at(1, "rlock.rlock_enter", does);
           rlock.acquire();
           report.depths[d - 1] = rlock.depth();
           ctx.emit("rlock.rlock_enter", {{"depth", rlock.depth()}});
           if (d == 1) held.set();
         }
+        steps::at(1, "rlock.owner_hold", {{"waits", "tried"}});
         tried.wait(10.0);  // a backstop, not a lesson duration: the other process answers at once
         ctx.sleep(o.hold);  // the other process is blocked in acquire() now
         for (int d = o.depth; d >= 1; --d) {
           // Said before release(): the other process's lines come after this one.
+          steps::at(1, "rlock.rlock_leave", {{"releases", "rlock"}, {"depth", d - 1}});
           ctx.emit("rlock.rlock_leave", {{"depth", d - 1}});
           if (d == 1) report.owner_released = mp::monotonic_seconds();
           rlock.release();
         }
+        steps::finish(1);
       },
       "Owner");
   mp::Process other(
       [&] {
+        steps::at(2, "rlock.other_try", {{"waits", "held"}, {"sets", "tried"}});
         held.wait();
         const bool got = rlock.acquire(false);
         report.refused = got ? 0 : 1;
         ctx.emit(got ? "rlock.other_got_early" : "rlock.other_refused", {{"holder", rlock.holder()}});
         if (got) rlock.release();
         tried.set();
+        steps::at(2, "rlock.other_acquire", {{"acquires", "rlock"}, {"reentrant", true}, {"releases", "rlock"}});
         rlock.acquire();
         report.other_acquired = mp::monotonic_seconds();
         ctx.emit("rlock.other_got", {{"depth", rlock.depth()}});
         rlock.release();
+        steps::finish(2);
       },
       "Other");
   std::vector<mp::Process> both;
   both.push_back(std::move(owner));
   both.push_back(std::move(other));
+  const auto phase = steps::begin_for(both, {{"held", false}, {"tried", false}});
   for (auto& p : both) p.start();
   const bool ended_by_themselves = join_lesson_part(both, ctx);
 

@@ -9,6 +9,7 @@
 //
 // Try:  mpdemo semaphore                     (never more than 4 inside)
 //       mpdemo semaphore --rooms 2 --users 6
+//       mpdemo semaphore --rooms 1 --users 2 --order 1,2   (refused: User-1 has the only room)
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
@@ -22,6 +23,7 @@
 #include "mp/shared_memory.hpp"
 #include "number_options.hpp"
 #include "setups.hpp"
+#include "step_points.hpp"
 
 namespace mpdemo {
 namespace {
@@ -54,6 +56,9 @@ void singer(const SemaphoreOptions& o, const Context& ctx, mp::Semaphore& rooms,
   const double stay = rng.uniform(o.stay_min, o.stay_max);
 
   const double arrived = mp::monotonic_seconds();
+  // Step points (--order, --step): acquire and release. Stepped, a singer is
+  // let go only when a room is free, so it never waits in acquire().
+  steps::at(index, "semaphore.acquire", {{"takes", "rooms"}});
   if (!rooms.acquire(false)) {  // every room taken: say so, then queue up
     occupancy.waited.fetch_add(1);
     ctx.emit("semaphore.wait", {{"span_begin", "semaphore.waiting"}});
@@ -69,9 +74,11 @@ void singer(const SemaphoreOptions& o, const Context& ctx, mp::Semaphore& rooms,
                                {"stay", ctx.scaled(stay)},
                                {"span_begin", "semaphore.inside"}});
   ctx.sleep(stay);
+  steps::at(index, "semaphore.release", {{"gives", "rooms"}});
   const int left_inside = occupancy.inside.fetch_sub(1) - 1;
   ctx.emit("semaphore.leave", {{"inside", left_inside}, {"span_end", "semaphore.inside"}});  // before release(): the next singer's line comes after
   rooms.release();
+  steps::finish(index);
 }
 
 Summary run_semaphore(const SemaphoreOptions& o, Context& ctx) {
@@ -87,6 +94,8 @@ Summary run_semaphore(const SemaphoreOptions& o, Context& ctx) {
   singers.reserve(static_cast<std::size_t>(o.users));
   for (int i = 1; i <= o.users; ++i)
     singers.emplace_back([&, i] { singer(o, ctx, rooms, *occupancy, i); }, "User-" + std::to_string(i));
+  const auto phase = steps::begin_for(singers, {{"rooms", o.rooms}},
+                                      [&occupancy] { return json{{"inside", occupancy->inside.load()}}; });
   for (auto& s : singers) s.start();
   int failed = 0;
   for (auto& s : singers) {

@@ -1,17 +1,15 @@
 #include "step_control.hpp"
 
-#include "step_points.hpp"
-
 #include <poll.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
-#include <cstdio>
 #include <fstream>
 
 #include "mp/errors.hpp"
 #include "mp/events.hpp"
-#include "scenario.hpp"
 
 namespace mpdemo {
 namespace {
@@ -47,6 +45,11 @@ constexpr StepScenario kStepScenarios[] = {
     {"file-append", "mpdemo file-append --writers 2 --no-append --order 1,2,1,2   (both open, then both write: one record lost)"},
     {"manager", "mpdemo manager --workers 2 --count 2 --order 1,2,1,2   (both read 2, both write 1: one update lost)"},
     {"value-array", "mpdemo value-array --processes 2 --increments 1 --order 1,2,1,2   (both read 0, both write 1)"},
+    {"rlock", "mpdemo rlock --order 1,1   (Twice takes the Lock, then asks again: it holds it itself, a deadlock)"},
+    {"semaphore", "mpdemo semaphore --rooms 1 --users 2 --order 1,2   (User-2 cannot enter: User-1 has the only room)"},
+    {"event", "mpdemo event --cars 1 --order 2,1,*   (the light turns green, then Car-1 drives through)"},
+    {"baozi", "mpdemo baozi --consumers 2 --order 2   (Eater-1 asks for a bun before any is made: it cannot go)"},
+    {"queue", "mpdemo queue --order 1,2,1,2   (both checkers see one item; both take: one gets Empty)"},
 };
 
 // The run's control, set by the app before the first fork (children inherit it).
@@ -58,14 +61,22 @@ namespace steps {
 
 void install(StepControl* control) noexcept { installed_control = control; }
 bool active() noexcept { return installed_control != nullptr; }
-void begin(const std::vector<std::string>& names) {
-  if (installed_control) installed_control->begin(names);
+Phase begin(const std::vector<std::string>& names, const nlohmann::json& things, StateFunction state) {
+  if (!installed_control) return Phase();
+  installed_control->begin(names, things, std::move(state));
+  return Phase(installed_control);
 }
-void at(int index, std::string_view point, const nlohmann::json& fields) {
-  if (installed_control) installed_control->at(index, point, fields);
+Phase::~Phase() {
+  if (control_) control_->end_phase();
+}
+void at(int index, std::string_view point, const nlohmann::json& does) {
+  if (installed_control) installed_control->at(index, point, does);
 }
 void finish(int index) {
   if (installed_control) installed_control->finish(index);
+}
+void supplied(std::string_view thing, int n) {
+  if (installed_control) installed_control->supplied(thing, n);
 }
 
 const char* order_example(std::string_view scenario) noexcept {
@@ -101,35 +112,60 @@ std::vector<std::string> parse_step_order(const std::string& text) {
 
 StepControl::StepControl(std::vector<std::string> order) : order_(std::move(order)) {
   std::tie(report_read_, report_write_) = mp::make_pipe();
-  std::tie(stop_read_, stop_write_) = mp::make_pipe();
 }
 
-StepControl::~StepControl() { end(); }
+StepControl::StepControl(std::unique_ptr<StepChooser> chooser) : chooser_(std::move(chooser)) {
+  std::tie(report_read_, report_write_) = mp::make_pipe();
+}
 
-void StepControl::begin(const std::vector<std::string>& names) {
-  if (began_) throw std::logic_error("StepControl::begin called twice");
-  began_ = true;
+StepControl::~StepControl() { end_phase(); }
+
+void StepControl::begin(const std::vector<std::string>& names, const nlohmann::json& things,
+                        steps::StateFunction state) {
+  end_phase();
+  if (quit_) throw StepsQuit();
+  ++phases_;
+  phase_number_ = phases_;
+  participants_.clear();
   for (const auto& n : names) {
     Participant p;
     p.name = n;
     participants_.push_back(std::move(p));
   }
+  model_ = StepModel(things);
+  later_.clear();
+  if (auto it = things.find("later"); it != things.end() && it->is_array())
+    for (const auto& name : *it)
+      if (name.is_string()) later_.insert(name.get<std::string>());
+  state_ = std::move(state);
   // The flag first, then the semaphores, each on its own alignment.
-  const std::size_t offset = alignof(sem_t) > sizeof(std::atomic<bool>) ? alignof(sem_t) : 64;
+  const std::size_t offset = alignof(sem_t) > sizeof(Shared) ? alignof(sem_t) : 64;
   shared_memory_ = mp::SharedMapping(offset + sizeof(sem_t) * (names.empty() ? 1 : names.size()));
-  free_ = new (shared_memory_.data()) std::atomic<bool>(false);
+  shared_ = new (shared_memory_.data()) Shared;
   go_ = reinterpret_cast<sem_t*>(static_cast<char*>(shared_memory_.data()) + offset);
   for (std::size_t i = 0; i < names.size(); ++i)
     if (::sem_init(&go_[i], 1, 0) != 0) mp::throw_os_error("sem_init");
+  // A run already let free (by '*', the end of the order, r or an order
+  // that could not be followed) stays free: no driver for this phase.
+  if (run_free_) {
+    shared_->free.store(true);
+    return;
+  }
+  std::tie(stop_read_, stop_write_) = mp::make_pipe();
   driver_ = std::thread([this] { drive(); });
 }
 
-void StepControl::end() {
-  if (!driver_.joinable()) return;
-  const char stop = 's';
-  (void)!::write(stop_write_.get(), &stop, 1);
-  driver_.join();
-  for (std::size_t i = 0; i < participants_.size(); ++i) ::sem_destroy(&go_[i]);
+void StepControl::end_phase() {
+  if (driver_.joinable()) {
+    const char stop = 's';
+    (void)!::write(stop_write_.get(), &stop, 1);
+    driver_.join();
+  }
+  // Whoever still waits at a step point (a participant the scenario gave
+  // up on) goes on rather than waiting for ever.
+  if (shared_ && !quit_) free_everyone();
+  stop_read_.reset();
+  stop_write_.reset();
 }
 
 void StepControl::send(const nlohmann::json& report) const {
@@ -145,22 +181,30 @@ void StepControl::send(const nlohmann::json& report) const {
   }
 }
 
-void StepControl::at(int index, std::string_view point, const nlohmann::json& fields) const {
-  if (free_->load()) return;
-  send({{"i", index}, {"pid", ::getpid()}, {"point", point}, {"fields", fields}});
+void StepControl::at(int index, std::string_view point, const nlohmann::json& does) const {
+  if (!shared_ || shared_->free.load()) return;
+  send({{"phase", phase_number_}, {"i", index}, {"pid", ::getpid()}, {"point", point}, {"does", does}});
   sem_t* go = &go_[index - 1];
   while (::sem_wait(go) != 0 && errno == EINTR) {
   }
 }
 
 void StepControl::finish(int index) const {
-  if (free_->load()) return;
-  send({{"i", index}, {"pid", ::getpid()}, {"done", true}});
+  if (!shared_ || shared_->free.load()) return;
+  send({{"phase", phase_number_}, {"i", index}, {"pid", ::getpid()}, {"done", true}});
 }
 
-void StepControl::read_report(const std::string& line) {
-  const auto report = nlohmann::json::parse(line, nullptr, false);
-  if (report.is_discarded()) return;
+void StepControl::supplied(std::string_view thing, int n) const {
+  if (!shared_ || shared_->free.load()) return;
+  send({{"phase", phase_number_}, {"supplied", thing}, {"n", n}});
+}
+
+void StepControl::read_report(const nlohmann::json& report) {
+  if (!report.is_object() || report.value("phase", 0) != phase_number_) return;
+  if (report.contains("supplied")) {
+    model_.add(report.value("supplied", ""), report.value("n", 0));
+    return;
+  }
   const auto i = report.value("i", 0);
   if (i < 1 || static_cast<std::size_t>(i) > participants_.size()) return;
   Participant& p = participants_[static_cast<std::size_t>(i - 1)];
@@ -171,43 +215,129 @@ void StepControl::read_report(const std::string& line) {
   }
   p.state = Participant::State::Waiting;
   p.point = report.value("point", "");
-  p.fields = report.value("fields", nlohmann::json::object());
-  if (!p.fields.is_object()) p.fields = nlohmann::json::object();
+  p.does = report.value("does", nlohmann::json::object());
+  if (!p.does.is_object()) p.does = nlohmann::json::object();
+}
+
+// Reads what is in the report pipe now (the caller polled it).
+void StepControl::read_reports() {
+  char buffer[4096];
+  const ssize_t n = ::read(report_read_.get(), buffer, sizeof buffer);
+  if (n <= 0) return;
+  pending_.append(buffer, static_cast<std::size_t>(n));
+  for (auto nl = pending_.find('\n'); nl != std::string::npos; nl = pending_.find('\n')) {
+    read_report(nlohmann::json::parse(pending_.substr(0, nl), nullptr, false));
+    pending_.erase(0, nl + 1);
+  }
 }
 
 // Reads reports until every participant waits at a step point or has
-// finished. False when end() was called meanwhile.
+// finished, and — when the only ones left wait for a counter the main
+// process adds to — until it has. False when the phase is being ended.
 bool StepControl::wait_until_all_stopped() {
-  auto anyone_running = [this] {
+  auto settled = [this] {
     for (const auto& p : participants_)
-      if (p.state == Participant::State::Running) return true;
-    return false;
+      if (p.state == Participant::State::Running) return false;
+    return !waiting_for_main(blocks());
   };
-  while (anyone_running()) {
+  while (!settled()) {
     pollfd fds[2] = {{report_read_.get(), POLLIN, 0}, {stop_read_.get(), POLLIN, 0}};
     const int ready = ::poll(fds, 2, kStepLivenessPollMs);
     if (ready < 0 && errno == EINTR) continue;
     if (ready < 0 || (fds[1].revents & POLLIN)) return false;
     if (ready == 0) {
       for (auto& p : participants_)
-        if (p.state == Participant::State::Running && p.pid != 0 && step_process_has_ended(p.pid))
+        if (p.state != Participant::State::Finished && p.pid != 0 && step_process_has_ended(p.pid))
           p.state = Participant::State::Finished;
       continue;
     }
-    char buffer[4096];
-    const ssize_t n = ::read(report_read_.get(), buffer, sizeof buffer);
-    if (n <= 0) continue;
-    pending_.append(buffer, static_cast<std::size_t>(n));
-    for (auto nl = pending_.find('\n'); nl != std::string::npos; nl = pending_.find('\n')) {
-      read_report(pending_.substr(0, nl));
-      pending_.erase(0, nl + 1);
-    }
+    read_reports();
   }
   return true;
 }
 
+std::vector<std::optional<StepBlock>> StepControl::blocks() const {
+  std::vector<std::optional<StepBlock>> out(participants_.size());
+  for (std::size_t i = 0; i < participants_.size(); ++i)
+    if (participants_[i].state == Participant::State::Waiting) out[i] = model_.blocked(i, participants_[i].does);
+  return out;
+}
+
+// Nobody can move, and every one that waits, waits for a counter the main
+// process still adds to: the phase is not stuck, the main process is busy.
+bool StepControl::waiting_for_main(const std::vector<std::optional<StepBlock>>& blocks) const {
+  if (later_.empty()) return false;
+  bool anyone_waiting = false;
+  for (std::size_t i = 0; i < participants_.size(); ++i) {
+    if (participants_[i].state != Participant::State::Waiting) continue;
+    anyone_waiting = true;
+    if (!blocks[i] || blocks[i]->reason != StepBlock::Reason::CounterEmpty || !later_.count(blocks[i]->thing))
+      return false;
+  }
+  return anyone_waiting;
+}
+
+nlohmann::json StepControl::why_fields(const StepBlock& block) const {
+  nlohmann::json why = {{"reason", reason_key(block.reason)}, {"thing", block.thing}};
+  if (block.holder && *block.holder < participants_.size()) why["holder"] = participants_[*block.holder].name;
+  return why;
+}
+
+// Where everyone stands, for the screen and the events:
+// {"phase", "position", "processes": [{"index", "name", "state": ready |
+// blocked | finished, "point", "does", "why"}], "things": the model with
+// holders by name, "state": the scenario's, "deadlock": {"cycle": [names]}
+// when nobody can move}.
+nlohmann::json StepControl::board(const std::vector<std::optional<StepBlock>>& blocks) const {
+  nlohmann::json processes = nlohmann::json::array();
+  bool anyone_ready = false, anyone_waiting = false;
+  for (std::size_t i = 0; i < participants_.size(); ++i) {
+    const Participant& p = participants_[i];
+    nlohmann::json entry = {{"index", i + 1}, {"name", p.name}};
+    if (p.state == Participant::State::Finished) {
+      entry["state"] = "finished";
+    } else {
+      anyone_waiting = true;
+      entry["point"] = p.point;
+      entry["does"] = p.does;
+      if (blocks[i]) {
+        entry["state"] = "blocked";
+        entry["why"] = why_fields(*blocks[i]);
+      } else {
+        entry["state"] = "ready";
+        anyone_ready = true;
+      }
+    }
+    processes.push_back(std::move(entry));
+  }
+  nlohmann::json things = model_.snapshot();
+  for (auto& [name, held] : things["locks"].items()) {
+    const auto slot = held["holder"].get<std::size_t>();
+    held["holder"] = slot < participants_.size() ? participants_[slot].name : "?";
+  }
+  nlohmann::json b = {{"phase", phase_number_},
+                      {"position", granted_.size() + 1},
+                      {"processes", processes},
+                      {"things", things}};
+  if (state_) b["state"] = state_();
+  if (anyone_waiting && !anyone_ready) {
+    nlohmann::json cycle = nlohmann::json::array();
+    for (std::size_t i = 0; i < blocks.size() && cycle.empty(); ++i)
+      for (std::size_t slot : model_.cycle_from(i, blocks)) cycle.push_back(participants_[slot].name);
+    nlohmann::json waits = nlohmann::json::array();
+    for (std::size_t i = 0; i < blocks.size(); ++i)
+      if (blocks[i]) {
+        nlohmann::json w = why_fields(*blocks[i]);
+        w["who"] = participants_[i].name;
+        waits.push_back(std::move(w));
+      }
+    b["deadlock"] = {{"cycle", cycle}, {"waits", waits}};
+  }
+  return b;
+}
+
 std::optional<std::size_t> StepControl::resolve(const std::string& token) const {
-  if (token.find_first_not_of("0123456789") == std::string::npos) {
+  if (!token.empty() && token.find_first_not_of("0123456789") == std::string::npos) {
     const auto n = std::stoul(token.size() > 6 ? "0" : token);
     if (n >= 1 && n <= participants_.size()) return n - 1;
     return std::nullopt;
@@ -217,87 +347,150 @@ std::optional<std::size_t> StepControl::resolve(const std::string& token) const 
   return std::nullopt;
 }
 
-void StepControl::let_go(std::size_t slot) {
-  Participant& p = participants_[slot];
-  const std::string acquires = p.fields.value("acquires", "");
-  const std::string releases = p.fields.value("releases", "");
-  if (!acquires.empty()) holders_.emplace_back(acquires, slot);
-  if (!releases.empty())
-    std::erase_if(holders_, [&](const auto& h) { return h.first == releases && h.second == slot; });
-  p.state = Participant::State::Running;
-  ::sem_post(&go_[slot]);
-}
-
-void StepControl::free_everyone() {
-  free_->store(true);
-  // One post each: a waiting participant takes it now; one that read the
-  // flag just before it was set takes it at the step it is reporting.
-  for (std::size_t i = 0; i < participants_.size(); ++i) ::sem_post(&go_[i]);
-}
-
 // `fields` carry position and token; `why` is the English text after them.
 void StepControl::fail(const std::string& key, nlohmann::json fields, const std::string& why) {
   const std::string english = "--order, step " + std::to_string(fields.value("position", 0)) + " (" +
                               fields.value("token", "") + "): " + why;
   error_.emplace(key, std::move(fields), english);
+  run_free_ = true;  // the processes go on freely to their end and are reaped
 }
 
-void StepControl::drive() {
-  if (!wait_until_all_stopped()) return;
-  std::size_t position = 0;
-  for (; position < order_.size(); ++position) {
-    const std::string& token = order_[position];
-    if (token == "*") break;
-    const auto slot = resolve(token);
-    nlohmann::json where = {{"position", position + 1}, {"token", token}};
-    if (!slot) {
-      std::string names;
-      for (const auto& p : participants_) names += (names.empty() ? "" : ", ") + p.name;
-      where["names"] = names;
-      where["count"] = participants_.size();
-      fail("step.unknown", where,
-           "no process named '" + token + "' takes steps here (" + names + ", or 1.." +
-               std::to_string(participants_.size()) + ")");
-      break;
-    }
-    Participant& p = participants_[*slot];
-    where["who"] = p.name;
-    if (p.state == Participant::State::Finished) {
-      fail("step.finished_already", where, p.name + " cannot go: it has already finished");
-      mp::events::emit("step.finished_already", where);
-      break;
-    }
-    const std::string acquires = p.fields.value("acquires", "");
-    const auto holder = std::find_if(holders_.begin(), holders_.end(), [&](const auto& h) { return h.first == acquires; });
-    if (!acquires.empty() && holder != holders_.end()) {
-      where["holder"] = participants_[holder->second].name;
-      where["lock"] = acquires;
-      fail("step.blocked", where, p.name + " cannot go: " + participants_[holder->second].name + " holds the " + acquires);
-      mp::events::emit("step.blocked", where);
-      break;
-    }
-    nlohmann::json go = p.fields;
-    go.erase("acquires");
-    go.erase("releases");
-    go.update(where);
-    go["point"] = p.point;
-    mp::events::emit("step.go", go);
-    let_go(*slot);
-    if (!wait_until_all_stopped()) return;
+StepChooser::Choice StepControl::choose_from_order(const std::vector<std::optional<StepBlock>>& blocks) {
+  using Kind = StepChooser::Choice::Kind;
+  // '*' lets the rest of this part run freely; the order goes on with the
+  // next part (rlock has three). Once the order is used up, the whole rest
+  // of the run goes freely.
+  if (position_ >= order_.size() || order_[position_] == "*") {
+    mp::events::emit("step.free", {{"position", position_ + 1}});
+    if (position_ < order_.size()) ++position_;
+    if (position_ >= order_.size()) run_free_ = true;
+    return {Kind::Free};
   }
-  bool anyone_left = false;
-  for (const auto& p : participants_) anyone_left = anyone_left || p.state != Participant::State::Finished;
-  if (anyone_left && !error_) mp::events::emit("step.free", {{"position", position + 1}});
-  free_everyone();
-  // Keep draining reports sent in the moment before the flag was seen, so
-  // no participant ever blocks on a full pipe.
+  const std::string& token = order_[position_];
+  nlohmann::json where = {{"position", position_ + 1}, {"token", token}};
+  const auto slot = resolve(token);
+  if (!slot) {
+    std::string names;
+    for (const auto& p : participants_) names += (names.empty() ? "" : ", ") + p.name;
+    where["names"] = names;
+    where["count"] = participants_.size();
+    fail("step.unknown", where,
+         "no process named '" + token + "' takes steps here (" + names + ", or 1.." +
+             std::to_string(participants_.size()) + ")");
+    return {Kind::Free};
+  }
+  const Participant& p = participants_[*slot];
+  where["who"] = p.name;
+  if (p.state == Participant::State::Finished) {
+    fail("step.finished_already", where, p.name + " cannot go: it has already finished");
+    mp::events::emit("step.finished_already", where);
+    return {Kind::Free};
+  }
+  if (const auto& block = blocks[*slot]) {
+    where.update(why_fields(*block));
+    std::string why;
+    switch (block->reason) {
+      case StepBlock::Reason::HeldByOther: why = where.value("holder", "?") + " holds the " + block->thing; break;
+      case StepBlock::Reason::HeldBySelf: why = "it holds the " + block->thing + " itself"; break;
+      case StepBlock::Reason::CounterEmpty: why = "no " + block->thing + " left"; break;
+      case StepBlock::Reason::EventClear: why = block->thing + " is not set"; break;
+    }
+    fail("step.blocked", where, p.name + " cannot go: " + why);
+    mp::events::emit("step.blocked", where);
+    return {Kind::Free};
+  }
+  ++position_;
+  return {Kind::Go, *slot};
+}
+
+void StepControl::let_go(std::size_t slot) {
+  Participant& p = participants_[slot];
+  model_.apply(slot, p.does);
+  p.state = Participant::State::Running;
+  granted_.push_back(std::to_string(slot + 1));
+  ::sem_post(&go_[slot]);
+}
+
+void StepControl::free_everyone() {
+  shared_->free.store(true);
+  // One post each: a waiting participant takes it now; one that read the
+  // flag just before it was set takes it at the step it is reporting.
+  for (std::size_t i = 0; i < participants_.size(); ++i) ::sem_post(&go_[i]);
+}
+
+// q: every participant of the phase that has not finished is killed now;
+// the scenario joins them, and its next phase does not begin.
+void StepControl::end_everyone() {
+  quit_ = true;
+  for (const auto& p : participants_)
+    if (p.state != Participant::State::Finished && p.pid > 0) ::kill(p.pid, SIGKILL);
+}
+
+// Keeps reading reports sent in the moment before the flag was seen, so no
+// participant ever blocks on a full pipe, until the phase ends.
+void StepControl::drain_until_stopped() {
   for (;;) {
     pollfd fds[2] = {{report_read_.get(), POLLIN, 0}, {stop_read_.get(), POLLIN, 0}};
-    if (::poll(fds, 2, -1) < 0 && errno == EINTR) continue;
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
     if (fds[1].revents & POLLIN) return;
     char buffer[4096];
     if (::read(report_read_.get(), buffer, sizeof buffer) < 0 && errno != EINTR) return;
   }
+}
+
+void StepControl::drive() {
+  using Kind = StepChooser::Choice::Kind;
+  for (;;) {
+    if (!wait_until_all_stopped()) return;
+    bool anyone_left = false;
+    for (const auto& p : participants_) anyone_left = anyone_left || p.state != Participant::State::Finished;
+    if (!anyone_left) return;  // the phase is over; the scenario joins its participants
+    const auto blocked = blocks();
+    nlohmann::json b = board(blocked);
+    if (b.contains("deadlock")) {
+      // Flat fields for the console line (it cuts lists): the cycle as text,
+      // and the first blocked process with why it waits.
+      nlohmann::json said = b["deadlock"];
+      std::string cycle;
+      for (const auto& name : said["cycle"]) cycle += (cycle.empty() ? "" : " → ") + name.get<std::string>();
+      said["cycle_text"] = cycle;
+      if (!said["waits"].empty()) said.update(said["waits"][0]);
+      mp::events::emit("step.deadlock", said);
+    }
+    const StepChooser::Choice choice = chooser_ ? chooser_->choose(b, stop_read_.get()) : choose_from_order(blocked);
+    if (choice.kind == Kind::Go) {
+      if (choice.slot >= participants_.size() || blocked[choice.slot] ||
+          participants_[choice.slot].state != Participant::State::Waiting)
+        continue;  // a chooser that named one who cannot go is asked again
+      const Participant& p = participants_[choice.slot];
+      nlohmann::json go = p.does;
+      for (const char* effect : {"acquires", "releases", "takes", "gives", "waits", "sets", "clears", "reentrant"})
+        go.erase(effect);
+      go["position"] = granted_.size() + 1;
+      go["who"] = p.name;
+      go["point"] = p.point;
+      mp::events::emit("step.go", go);
+      let_go(choice.slot);
+      continue;
+    }
+    if (choice.kind == Kind::Quit) {
+      end_everyone();
+    } else {
+      if (chooser_) granted_.push_back("*");  // r: the rest of this part
+      free_everyone();
+    }
+    drain_until_stopped();
+    return;
+  }
+}
+
+std::string StepControl::equivalent_order() const {
+  std::string order;
+  for (const auto& g : granted_) order += (order.empty() ? "" : ",") + g;
+  return order;
 }
 
 }  // namespace mpdemo

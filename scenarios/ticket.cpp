@@ -217,11 +217,18 @@ Summary run_ticket(const TicketOptions& o, Context& ctx) {
     buyers.emplace_back([&, i] { buyer(o, ctx, *store, busy_timeout, lock, &outcomes[i - 1], recovered_dead, i); },
                         "Buyer-" + std::to_string(i));
   }
-  if (steps::active()) {
-    std::vector<std::string> names;
-    for (const auto& b : buyers) names.push_back(b.name());
-    steps::begin(names);
-  }
+  // The db's count is what the buyers race for: the --step screen shows it
+  // (the JSON db; an SQLite db is read only through the buyers' sessions).
+  steps::StateFunction db_count;
+  if (!sqlite && steps::active())
+    db_count = [path] {
+      try {
+        return json{{"count", mp::TicketDb(path).read_count()}};
+      } catch (const std::exception&) {
+        return json::object();
+      }
+    };
+  const auto phase = steps::begin_for(buyers, json::object(), db_count);
   for (auto& b : buyers) b.start();
   int crashed = 0, failed = 0;
   for (auto& b : buyers) {

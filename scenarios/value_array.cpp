@@ -112,11 +112,8 @@ long count_together(const ValueArrayOptions& o, const Context& ctx, Increment ho
         },
         "Counter-" + std::to_string(i));
   }
-  if (stepped) {
-    std::vector<std::string> names;
-    for (const auto& w : workers) names.push_back(w.name());
-    steps::begin(names);
-  }
+  const auto phase = stepped ? steps::begin_for(workers, json::object(), [&counter] { return json{{"counter", counter.value()}}; })
+                             : steps::Phase();
   for (auto& w : workers) w.start();
   go.set();
   for (auto& w : workers) w.join();

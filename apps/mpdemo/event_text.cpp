@@ -1,15 +1,17 @@
 #include "event_text.hpp"
 
+#include "step_text.hpp"
+
 namespace mpdemo {
 
 bool is_trace_event(std::string_view kind) { return kind.substr(0, 6) == "trace."; }
 
 std::string event_sentence(const Catalog& catalog, const nlohmann::json& event) {
   const std::string kind = event.value("kind", "");
-  if (kind == "step.go") {  // what the step does has its own text, keyed by its step point
-    nlohmann::json with_doing = event;
-    with_doing["doing"] = catalog.text("step." + event.value("point", ""), event);
-    return catalog.text(kind, with_doing);
+  if (kind.rfind("step.", 0) == 0) {  // what a step does, why it cannot go: see step_text.hpp
+    const nlohmann::json texts = with_step_texts(catalog, event);
+    const bool no_cycle = kind == "step.deadlock" && texts.value("cycle_text", "").empty();
+    return catalog.text(no_cycle ? "step.stuck" : kind, texts);
   }
   std::string message = catalog.text(kind, event);
   if (message != kind) return message;

@@ -54,9 +54,14 @@ void add_step_options(CLI::App& app, GlobalOptions& o) {
   app.add_option("--order", o.order,
                  "take the steps in this order: a process name or number per step, '*' = the rest run freely")
       ->group("Controlling the race");
+  app.add_flag("--step", o.step,
+               "you pick who takes each step, on this terminal (number or name; Enter = any ready one; r = the "
+               "rest run freely; q = quit); prints the --order that replays it")
+      ->group("Controlling the race");
   std::string footer = app.get_footer();
   const auto see_also = footer.find("\nSee also:");
-  footer.insert(see_also == std::string::npos ? footer.size() : see_also, std::string("\n  ") + example);
+  footer.insert(see_also == std::string::npos ? footer.size() : see_also,
+                std::string("\n  ") + example + "\n  mpdemo " + app.get_name() + " --step   (you pick each step)");
   app.footer(footer);
 }
 

@@ -26,8 +26,10 @@ struct GlobalOptions {
   std::string trace;     // --trace FILE.json
   bool chart = false;    // --chart
   std::string record;    // --record FILE.jsonl: the --json lines, beside the console
-  // Controlling the race (README): the steps to take, "2,1,Buyer-3,*".
+  // Controlling the race (README): the steps to take, "2,1,Buyer-3,*", or
+  // --step: the user picks each one on the terminal.
   std::string order;
+  bool step = false;
   // The lesson as a quiz, and its two halves (README, "Predict, then compare").
   std::string predict;   // --predict VALUE: the answer; a bare --predict asks on the terminal
   bool compare = false;  // --compare: without and with the scenario's fix, side by side

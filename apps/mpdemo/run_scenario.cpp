@@ -21,8 +21,7 @@
 #include "mp/ticket_db.hpp"
 #include "predict_quiz.hpp"
 #include "renderer.hpp"
-#include "step_control.hpp"
-#include "step_points.hpp"
+#include "step_run.hpp"
 
 namespace mpdemo {
 namespace {
@@ -70,15 +69,15 @@ int run_scenario(const ScenarioEntry& entry, const RunFunction& run, const Globa
   // stops it before anything starts.
   std::unique_ptr<Drawings> drawings;
   OutputFile record_file;
-  std::unique_ptr<StepControl> step_control;
+  std::unique_ptr<StepRun> steps_run;  // --order, --step
   try {
-    if (!options.order.empty()) step_control = std::make_unique<StepControl>(parse_step_order(options.order));
+    steps_run = std::make_unique<StepRun>(options, catalog, entry.name, seed);
     if (options.chart && options.json)
       throw UsageError("--chart draws on the console; with --json stdout holds JSON lines only");
     if (draw.any()) drawings = std::make_unique<Drawings>(draw, catalog, use_color(options));
     if (!options.record.empty()) record_file = OutputFile(options.record);
   } catch (const UsageError& e) {
-    std::fprintf(stderr, "mpdemo %s: error: %s\n", entry.name, e.what());
+    std::fprintf(stderr, "mpdemo %s: error: %s\n", entry.name, error_text(catalog, e.key(), e.fields(), e.what()).c_str());
     return 2;
   }
 
@@ -87,7 +86,7 @@ int run_scenario(const ScenarioEntry& entry, const RunFunction& run, const Globa
   std::unique_ptr<Renderer> shown =
       options.json ? make_json_renderer()
                    : make_console_renderer(catalog, ConsoleStyle{use_color(options), options.quiet, start_wall,
-                                                                options.verbose, options.wall_clock});
+                                                                options.verbose || options.step, options.wall_clock});
   std::string recording;
   std::unique_ptr<Renderer> recorder = record_file.wanted() ? make_json_recorder(recording) : nullptr;
   RendererList renderer;
@@ -105,10 +104,11 @@ int run_scenario(const ScenarioEntry& entry, const RunFunction& run, const Globa
   // that exist only for drawing (process lives, spans without a sentence).
   mp::events::set_tracing(drawings || options.json || record_file.wanted());
   mp::set_owner_death_handler(report_owner_death);
-  EventPump pump(channel.read_fd(), renderer);
+  // --step draws its screen between the events (the board comes as one).
+  EventPump pump(channel.read_fd(), *steps_run->in_front_of(&renderer));
 
   Context ctx(entry.name, seed, options.speed, lang);
-  steps::install(step_control.get());
+  steps_run->install();
   // "wall" lets a replay print the console's clock column as it was.
   ctx.emit("run.start", {{"scenario", entry.name},
                          {"seed", seed},
@@ -122,22 +122,24 @@ int run_scenario(const ScenarioEntry& entry, const RunFunction& run, const Globa
   try {
     summary = run(ctx);
   } catch (const UsageError& e) {
-    if (step_control) step_control->end();
+    steps_run->end();
     pump.finish();
     std::fprintf(stderr, "mpdemo %s: error: %s\n", entry.name, error_text(catalog, e.key(), e.fields(), e.what()).c_str());
     return 2;
   } catch (const mp::DbError& e) {
-    if (step_control) step_control->end();
+    steps_run->end();
     pump.finish();
     std::fprintf(stderr, "mpdemo %s: error: %s\n", entry.name, error_text(catalog, e.key(), e.fields(), e.what()).c_str());
     return 2;
   } catch (const std::exception& e) {
-    if (step_control) step_control->end();
+    steps_run->end();
     pump.finish();
     // After Ctrl-C the children (a Manager's server, say) are being ended
     // under the main thread, so what it then fails on is the interruption,
     // not a fault to report; the signal ends this process in a moment.
     if (interrupted()) return 130;
+    // After q (--step) the scenario stops wherever it was: not a failure.
+    if (auto status = steps_run->outcome(rerun_command, seed)) return *status;
     std::fprintf(stderr, "mpdemo %s: failed: %s\n", entry.name, e.what());
     // The run ended early (a child it needed was killed, say), but the
     // summary is still the last line, and a failed check says what happened.
@@ -151,20 +153,11 @@ int run_scenario(const ScenarioEntry& entry, const RunFunction& run, const Globa
     if (prediction && !options.json) write_fd(STDOUT_FILENO, prediction_lines(failed_line["prediction"], catalog, use_color(options)));
     return 1;
   }
-  if (step_control) step_control->end();
+  steps_run->end();
   pump.finish();
   mp::events::uninstall();
   if (interrupted()) return 130;  // being torn down: the signal ends us in a moment
-  if (step_control && !step_control->began()) {
-    const std::string english = std::string("--order: ") + entry.name + " has no step points";
-    std::fprintf(stderr, "mpdemo %s: error: %s\n", entry.name,
-                 error_text(catalog, "step.no_step_points", {{"scenario", entry.name}}, english).c_str());
-    return 2;
-  }
-  if (const UsageError* e = step_control ? step_control->error() : nullptr) {
-    std::fprintf(stderr, "mpdemo %s: error: %s\n", entry.name, error_text(catalog, e->key(), e->fields(), e->what()).c_str());
-    return 2;
-  }
+  if (auto status = steps_run->outcome(rerun_command, seed)) return *status;
   const double elapsed = mp::monotonic_seconds() - start;
   if (drawings) {
     // A drawing of events that do not fit together (a span never ended) is
@@ -179,6 +172,7 @@ int run_scenario(const ScenarioEntry& entry, const RunFunction& run, const Globa
   renderer.flush();
   // The lesson's checks decide the exit status; the prediction is the student's, told after.
   if (prediction && !options.json) write_fd(STDOUT_FILENO, prediction_lines(summary_line["prediction"], catalog, use_color(options)));
+  steps_run->print_replay(rerun_command, seed);
   try {
     if (drawings) drawings->write(summary_line);
     if (record_file.wanted()) record_file.commit(recording);

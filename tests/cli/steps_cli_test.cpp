@@ -217,3 +217,91 @@ TEST_CASE("file-append --order: both open before either writes, without O_APPEND
   CHECK(appended.summary()["lost"] == 0);
   CHECK(appended.summary()["records"] == 2);
 }
+
+TEST_CASE("rlock --order: the second acquire of a Lock is refused as a deadlock, '*' frees one part",
+          "[cli][steps][rlock]") {
+  TempDir dir;
+  auto twice = run_json({"rlock", "--order", "1,1", "--speed", "0"}, dir.path());
+  CHECK(twice.exit_code == 2);
+  CHECK(twice.err.find("step 2 (1): Twice cannot go: it holds the lock itself") != std::string::npos);
+  CHECK(test::count_kind(twice, "step.deadlock") == 1);
+
+  // Part 1 freed by '*', then part 2 stepped: the owner enters, the other
+  // process is refused, the owner enters again, holds, leaves twice, and
+  // only then the other process takes the RLock.
+  auto reentry = run_json({"rlock", "--depth", "2", "--order", "1,*,1,2,1,1,1,1,2", "--speed", "0"}, dir.path());
+  INFO(reentry.err);
+  CHECK(reentry.exit_code == 0);
+  CHECK(test::count_kind(reentry, "step.go") == 1 + 7);
+  CHECK(reentry.summary()["rlock_other_refused"] == true);
+  CHECK(reentry.summary()["rlock_depths"] == nlohmann::json({1, 2}));
+
+  auto early = run_json({"rlock", "--order", "1,*,2", "--speed", "0"}, dir.path());
+  CHECK(early.exit_code == 2);
+  CHECK(early.err.find("Other cannot go: it waits for the event 'the owner holds the RLock'") != std::string::npos);
+
+  auto held = run_json({"rlock", "--order", "1,*,1,2,2", "--speed", "0"}, dir.path());
+  CHECK(held.exit_code == 2);
+  CHECK(held.err.find("step 5 (2): Other cannot go: Owner holds the RLock") != std::string::npos);
+}
+
+TEST_CASE("semaphore --order: a singer cannot enter while the only room is taken", "[cli][steps][semaphore]") {
+  TempDir dir;
+  auto full = run_json({"semaphore", "--rooms", "1", "--users", "2", "--order", "1,2", "--speed", "0"}, dir.path());
+  CHECK(full.exit_code == 2);
+  CHECK(full.err.find("User-2 cannot go: it waits for free rooms, and there are none") != std::string::npos);
+
+  auto turns = run_json({"semaphore", "--rooms", "1", "--users", "2", "--order", "1,1,2,2", "--speed", "0"}, dir.path());
+  INFO(turns.err);
+  CHECK(turns.exit_code == 0);
+  CHECK(turns.summary()["peak"] == 1);
+  CHECK(test::count_kind(turns, "step.go") == 4);
+}
+
+TEST_CASE("event --order: a car cannot go on red, after the light's set it drives through", "[cli][steps][event]") {
+  TempDir dir;
+  auto red = run_json({"event", "--cars", "1", "--order", "1", "--speed", "0"}, dir.path());
+  CHECK(red.exit_code == 2);
+  CHECK(red.err.find("Car-1 cannot go: it waits for the green light (the Event), which is not set") !=
+        std::string::npos);
+
+  auto green = run_json({"event", "--cars", "1", "--order", "3,1,2", "--speed", "0"}, dir.path());
+  INFO(green.err);
+  CHECK(green.exit_code != 2);
+  CHECK(test::count_kind(green, "step.go") == 3);
+  CHECK(test::count_kind(green, "event.car_pass_direct") == 1);
+  CHECK(test::count_kind(green, "event.police_pass_green") == 1);
+}
+
+TEST_CASE("baozi --order: an eater cannot take a bun before one is put, put, get in turns eats every bun",
+          "[cli][steps][baozi]") {
+  TempDir dir;
+  auto hungry = run_json({"baozi", "--consumers", "2", "--order", "2", "--speed", "0"}, dir.path());
+  CHECK(hungry.exit_code == 2);
+  CHECK(hungry.err.find("Eater-1 cannot go: it waits for buns in the basin, and there are none") != std::string::npos);
+
+  // Cook-1 puts, Eater-1 gets, twice; then the sentinel ends Eater-1.
+  auto turns = run_json({"baozi", "--items", "2", "--order", "1,2,1,2,2", "--speed", "0"}, dir.path());
+  INFO(turns.err);
+  CHECK(turns.exit_code == 0);
+  CHECK(test::count_kind(turns, "step.go") == 5);
+  CHECK(turns.summary()["eaten_once"] == 2);
+
+  auto pipe = test::run_mpdemo({"baozi", "--via", "pipe", "--order", "1"}, dir.path());
+  CHECK(pipe.exit_code == 2);
+  CHECK(pipe.err.find("--via queue") != std::string::npos);
+}
+
+TEST_CASE("queue --order: both look before either takes, and one of them gets Empty", "[cli][steps][queue]") {
+  TempDir dir;
+  auto stale = run_json({"queue", "--order", "1,2,1,2", "--speed", "0"}, dir.path());
+  INFO(stale.err);
+  CHECK(stale.exit_code == 0);
+  CHECK(stale.summary()["checkers_saw_items"] == 2);
+  CHECK(stale.summary()["checkers_empty"] == 1);
+
+  auto one_by_one = run_json({"queue", "--order", "1,1,2,2", "--speed", "0"}, dir.path());
+  INFO(one_by_one.err);
+  CHECK(one_by_one.exit_code == 1);  // no stale snapshot this time: the lesson's check says so
+  CHECK(one_by_one.summary()["checkers_saw_items"] == 1);
+}
