@@ -16,18 +16,18 @@ namespace {
 
 constexpr const char* kBoardKind = "step.board";
 
-std::string trimmed(const std::string& s) {
+std::string step_answer_trimmed(const std::string& s) {
   const auto first = s.find_first_not_of(" \t\r");
   if (first == std::string::npos) return "";
   return s.substr(first, s.find_last_not_of(" \t\r") - first + 1);
 }
 
-std::string padded(const std::string& text, int width) {
+std::string step_padded(const std::string& text, int width) {
   return text + std::string(static_cast<std::size_t>(std::max(0, width - display_width(text))), ' ');
 }
 
 // Waits until `fd` is readable; false when `stop_fd` is first.
-bool readable_before_stop(int fd, int stop_fd) {
+bool step_readable_before_stop(int fd, int stop_fd) {
   for (;;) {
     pollfd fds[2] = {{fd, POLLIN, 0}, {stop_fd, POLLIN, 0}};
     if (::poll(fds, 2, -1) < 0) {
@@ -52,7 +52,7 @@ class StepScreen::BoardRenderer final : public Renderer {
       return;
     }
     console_.flush();
-    screen_.draw(e);
+    screen_.draw(screen_.shown_board());
     const char drawn = 'd';
     (void)!::write(screen_.drawn_write_.get(), &drawn, 1);
   }
@@ -73,6 +73,11 @@ std::unique_ptr<Renderer> StepScreen::in_front_of(Renderer& console) {
   return std::make_unique<BoardRenderer>(*this, console);
 }
 
+nlohmann::json StepScreen::shown_board() const {
+  std::lock_guard guard(board_mutex_);
+  return board_;
+}
+
 void StepScreen::say(const std::string& text) const { mp::write_all(out_fd_, text.data(), text.size()); }
 
 void StepScreen::draw(const nlohmann::json& board) const {
@@ -87,8 +92,8 @@ void StepScreen::draw(const nlohmann::json& board) const {
     if (p.contains("why")) merged.update(p["why"]);
     const nlohmann::json texts = with_step_texts(catalog_, merged);
     const std::string state = p.value("state", "");
-    std::string line = "  " + padded(std::to_string(p.value("index", 0)), 3) + padded(p.value("name", ""), name_width) +
-                       "  " + padded(catalog_.text("step.screen." + state), state_width);
+    std::string line = "  " + step_padded(std::to_string(p.value("index", 0)), 3) + step_padded(p.value("name", ""), name_width) +
+                       "  " + step_padded(catalog_.text("step.screen." + state), state_width);
     if (state != "finished") line += "  " + catalog_.text("step.screen.next", texts);
     if (state == "blocked") line += "  " + catalog_.text("step.screen.because", texts);
     out += line + "\n";
@@ -121,7 +126,7 @@ void StepScreen::draw(const nlohmann::json& board) const {
 }
 
 bool StepScreen::wait_drawn(int stop_fd) const {
-  if (!readable_before_stop(drawn_read_.get(), stop_fd)) return false;
+  if (!step_readable_before_stop(drawn_read_.get(), stop_fd)) return false;
   char drawn;
   return ::read(drawn_read_.get(), &drawn, 1) == 1;
 }
@@ -134,7 +139,7 @@ std::optional<std::string> StepScreen::read_line(int stop_fd) {
       typed_.erase(0, newline + 1);
       return line;
     }
-    if (!readable_before_stop(in_fd_, stop_fd)) return std::nullopt;
+    if (!step_readable_before_stop(in_fd_, stop_fd)) return std::nullopt;
     char buffer[256];
     const ssize_t n = ::read(in_fd_, buffer, sizeof buffer);
     if (n < 0 && errno == EINTR) continue;
@@ -148,7 +153,13 @@ std::optional<std::string> StepScreen::read_line(int stop_fd) {
 
 StepChooser::Choice StepScreen::choose(const nlohmann::json& board, int stop_fd) {
   using Kind = Choice::Kind;
-  mp::events::emit(kBoardKind, board);
+  // The board itself stays here (an event is at most 4 KB; a board of many
+  // processes is more): the event only says "draw it now".
+  {
+    std::lock_guard guard(board_mutex_);
+    board_ = board;
+  }
+  mp::events::emit(kBoardKind);
   if (!wait_drawn(stop_fd)) return {Kind::Free};
   const bool stuck = board.contains("deadlock");
   const auto& processes = board["processes"];
@@ -156,7 +167,7 @@ StepChooser::Choice StepScreen::choose(const nlohmann::json& board, int stop_fd)
     say(catalog_.text(stuck ? "step.screen.prompt_stuck" : "step.screen.prompt") + " ");
     const auto line = read_line(stop_fd);
     if (!line) return {input_closed_ ? Kind::Quit : Kind::Free};
-    const std::string answer = trimmed(*line);
+    const std::string answer = step_answer_trimmed(*line);
     if (answer == "q") return {Kind::Quit};
     if (answer == "r") return {Kind::Free};
     if (answer.empty()) {

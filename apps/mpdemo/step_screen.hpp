@@ -12,14 +12,15 @@
 // When nobody can move, the screen says "deadlock" and shows the cycle of
 // lock holders; only r and q are left.
 //
-// The board reaches the screen as an event ("step.board") through the
-// run's event channel, so it is drawn after every line the step before it
+// The board is drawn when a small event ("step.board") comes through the
+// run's event channel, so it appears after every line the step before it
 // printed, never in the middle of them; the drawing renderer then tells the
 // chooser (a pipe) that the user can answer.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <string>
 
@@ -47,6 +48,7 @@ class StepScreen final : public StepChooser {
   class BoardRenderer;
 
   void draw(const nlohmann::json& board) const;
+  nlohmann::json shown_board() const;
   void say(const std::string& text) const;
   // The next line the user typed; nullopt when the phase ends (stop_fd) or
   // the terminal is gone (EOF).
@@ -61,6 +63,9 @@ class StepScreen final : public StepChooser {
   std::string typed_;  // typed ahead, not yet taken as an answer
   bool input_closed_ = false;
   mp::UniqueFd drawn_read_, drawn_write_;
+  // The board to draw: set by the driver thread, drawn by the pump thread.
+  mutable std::mutex board_mutex_;
+  nlohmann::json board_;
 };
 
 }  // namespace mpdemo

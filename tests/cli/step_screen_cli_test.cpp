@@ -146,12 +146,15 @@ TEST_CASE("step: q mid-run ends the run and leaves no process", "[cli][steps][st
 
 TEST_CASE("step: Ctrl-C while children wait at a step point leaves no process", "[cli][steps][step][interrupt]") {
   TempDir dir;
-  PtyRun run({"semaphore", "--users", "3", "--step", "--speed", "0", "--lang", "en"}, dir.path());
+  // 40 singers: a board far larger than one event (4 KB) is still drawn whole.
+  PtyRun run({"semaphore", "--users", "40", "--step", "--speed", "0", "--lang", "en"}, dir.path());
   INFO(run.screen);
   REQUIRE(run.expect("before step 1 "));
+  CHECK(run.expect("User-40"));
+  CHECK(run.expect("free rooms: 4"));
   REQUIRE(run.expect("q = quit] >"));
   const std::vector<pid_t> singers = test::children_of(run.pid);
-  CHECK(singers.size() == 3);
+  CHECK(singers.size() == 40);
   run.type("\x03");  // the terminal's Ctrl-C: SIGINT to the foreground group
   const int status = run.wait_status();
   CHECK(WIFSIGNALED(status));
