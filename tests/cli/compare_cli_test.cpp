@@ -59,17 +59,6 @@ Comparison compare_json(std::vector<std::string> args, std::size_t runs) {
   return c;
 }
 
-std::vector<std::string> scenario_names() {
-  auto r = test::run_mpdemo({"list", "--lang", "en"});
-  std::vector<std::string> names;
-  std::istringstream in(r.out);
-  for (std::string line; std::getline(in, line);) {
-    std::smatch m;
-    if (std::regex_match(line, m, std::regex("  ([a-z-]+) +.*"))) names.push_back(m[1]);
-  }
-  return names;
-}
-
 // Processes whose command line holds `marker` (a run's own temporary path).
 int processes_with(const std::string& marker) {
   int found = 0;
@@ -172,7 +161,7 @@ TEST_CASE("compare: the console shows one table in the run's language", "[cli][c
 
 TEST_CASE("compare: no fix, a fix flag given, or an option two runs cannot share is exit 2", "[cli][compare][errors]") {
   const std::set<std::string> with_fix = {"isolation", "print-lock", "ticket", "file-append", "manager"};
-  for (const auto& name : scenario_names()) {
+  for (const auto& name : test::scenario_names()) {
     if (with_fix.count(name)) continue;
     auto r = test::run_mpdemo({name, "--compare"});
     INFO(name << "\n" << r.out << r.err);

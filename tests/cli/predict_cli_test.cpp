@@ -69,17 +69,6 @@ const std::map<std::string, QuizCase>& quiz_cases() {
   return cases;
 }
 
-std::vector<std::string> scenario_names() {
-  auto r = test::run_mpdemo({"list", "--lang", "en"});
-  std::vector<std::string> names;
-  std::istringstream in(r.out);
-  for (std::string line; std::getline(in, line);) {
-    std::smatch m;
-    if (std::regex_match(line, m, std::regex("  ([a-z-]+) +.*"))) names.push_back(m[1]);
-  }
-  return names;
-}
-
 bool has_chinese(const std::string& text) {
   for (unsigned char c : text)
     // Lead bytes in UTF-8 of CJK punctuation (0xE3), ideographs (0xE4-0xE9)
@@ -151,7 +140,7 @@ void check_answer(const std::string& name, const QuizCase& c, const std::string&
 }
 
 void check_every_scenario(const std::string& first_lang, const std::string& second_lang, int part, int parts) {
-  const auto names = scenario_names();
+  const auto names = test::scenario_names();
   REQUIRE(names.size() >= 28);
   int index = 0;
   for (const auto& name : names) {
@@ -296,7 +285,7 @@ TEST_CASE("predict: the catalogues hold every question and compare text in both 
     }
   }
   const auto questions = load("en", "predict.json");
-  for (const auto& name : scenario_names()) {
+  for (const auto& name : test::scenario_names()) {
     INFO(name);
     CHECK(questions.contains("predict." + name + ".question"));
     CHECK(questions.contains("predict." + name + ".why"));

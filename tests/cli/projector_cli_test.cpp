@@ -42,16 +42,6 @@ std::vector<std::string> lines_of(const std::string& text) {
   return lines;
 }
 
-std::vector<std::string> scenario_names() {
-  auto r = test::run_mpdemo({"list", "--lang", "en"});
-  std::vector<std::string> names;
-  for (const auto& line : lines_of(r.out)) {
-    std::smatch m;
-    if (std::regex_match(line, m, std::regex("  ([a-z-]+) +.*"))) names.push_back(m[1]);
-  }
-  return names;
-}
-
 // mpdemo on a pseudo-terminal, so that it colours its output as on a screen.
 std::string run_on_terminal(const std::vector<std::string>& args) {
   int master = -1;
@@ -89,7 +79,7 @@ std::string run_on_terminal(const std::vector<std::string>& args) {
 const std::set<std::string> kStillTooLong = {"states", "rlock", "queue", "pipe", "pool", "echo-server", "crawler"};
 
 void check_every_scenario_fits(const char* lang) {
-  const auto names = scenario_names();
+  const auto names = test::scenario_names();
   REQUIRE(names.size() >= 28);
   for (const auto& name : names) {
     // The scenario's defaults, run fast: --speed scales its pauses, not what it prints.

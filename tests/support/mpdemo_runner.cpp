@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 
 #include "mp/process.hpp"
@@ -118,6 +119,17 @@ RunResult run_json(std::vector<std::string> args, const std::string& cwd) {
     if (!j.is_discarded()) result.events.push_back(std::move(j));
   }
   return result;
+}
+
+std::vector<std::string> scenario_names() {
+  auto r = run_mpdemo({"list", "--lang", "en"});
+  std::vector<std::string> names;
+  std::istringstream in(r.out);
+  for (std::string line; std::getline(in, line);) {
+    std::smatch m;
+    if (std::regex_match(line, m, std::regex("  ([a-z-]+) +.*"))) names.push_back(m[1]);
+  }
+  return names;
 }
 
 }  // namespace test

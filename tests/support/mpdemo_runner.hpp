@@ -30,6 +30,9 @@ int count_kind(const RunResult& result, const std::string& kind);
 // Runs `mpdemo args...` with stdin from /dev/null, NO_COLOR=1 and a
 // working directory of `cwd` (a fresh temporary directory when empty).
 RunResult run_mpdemo(const std::vector<std::string>& args, const std::string& cwd = "");
+
+// Every scenario `mpdemo list` shows, in its order.
+std::vector<std::string> scenario_names();
 // Same with --json added; parses every stdout line (CHECKs that each parses).
 RunResult run_json(std::vector<std::string> args, const std::string& cwd = "");
 
