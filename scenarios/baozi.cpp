@@ -186,11 +186,9 @@ Plan make_plan(const BaoziOptions& o, const Context& ctx) {
                     (p.via == Via::Pipe && (p.end == End::Eof || p.end == End::Sentinel)) ||
                     (p.via == Via::Joinable && p.end == End::Join);
   if (!fits)
-    throw UsageError("--end " + end + " does not go with --via " + o.via +
-                     " (queue: sentinel or timeout; pipe: eof or sentinel; joinable: join)");
+    throw UsageError("baozi.end_not_with_via", {{"end", end}, {"via", o.via}});
   if (steps::active() && !(p.via == Via::Queue && p.end == End::Sentinel))
-    throw UsageError("baozi.steps_need_queue", {},
-                     "--order and --step take --via queue (with sentinels): a pipe or a JoinableQueue has no step points");
+    throw UsageError("baozi.steps_need_queue");
   const double longest = o.items * (o.make_max + o.eat_max) * o.producers + o.get_timeout;
   // Stepped, a person may take their time at each step: no backstop.
   p.safety = steps::active() ? mp::Timeout() : ctx.timeout(longest * 4 + 10, 10.0);

@@ -202,7 +202,7 @@ std::set<std::string> site_pages() {
 }
 
 Summary run_crawler(const CrawlerOptions& o, Context& ctx) {
-  if (o.start.empty() || o.start[0] != '/') throw UsageError("--start must be a path on the site, like /index.html");
+  if (o.start.empty() || o.start[0] != '/') throw UsageError("crawler.start_not_a_path", {{"start", o.start}});
   const std::set<std::string> site = site_pages();
   const pid_t main_pid = ::getpid();
 

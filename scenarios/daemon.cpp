@@ -91,9 +91,7 @@ Summary run_daemon(const DaemonOptions& o, Context& ctx) {
   // nothing at all: that is bad usage.
   const double left_at_main_end = ctx.scaled(o.daemon_steps * o.step - o.main);
   if (o.daemon_steps * o.step > o.main && left_at_main_end < kLeastMargin)
-    throw UsageError("with --speed " + seconds_text(ctx.speed()) + " the daemon has only " +
-                     seconds_text(left_at_main_end) +
-                     " s of work left when main ends, too little to see it cut off; use a larger --speed");
+    throw UsageError("daemon.too_little_work", {{"speed", seconds_text(ctx.speed())}, {"seconds", seconds_text(left_at_main_end)}});
   mp::Shared<Progress> progress;
   double main_ended = 0;
   {

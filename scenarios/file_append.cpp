@@ -152,8 +152,7 @@ class TargetFile {
     if (o.file.empty()) {
       std::string name = "mpdemo-file-append-XXXXXX.txt";
       mp::UniqueFd fd(::mkostemps(name.data(), 4, O_CLOEXEC));
-      if (!fd) throw UsageError(std::string("cannot create a temporary file in the current directory: ") +
-                                std::strerror(errno));
+      if (!fd) throw UsageError("file-append.cannot_create_temporary", {{"errno", errno}});
       path_ = name;
       created_ = true;
       if (!keep_) remover_.emplace(path_);
@@ -167,12 +166,12 @@ class TargetFile {
     } else if (errno == EEXIST) {
       struct stat st {};
       if (::stat(path_.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
-        throw UsageError(path_ + ": not a regular file");
+        throw UsageError("file-append.not_regular", {{"path", path_}});
       fd.reset(::open(path_.c_str(), O_WRONLY | O_CLOEXEC));
-      if (!fd) throw UsageError(path_ + ": cannot open for writing: " + std::strerror(errno));
+      if (!fd) throw UsageError("file-append.cannot_open", {{"path", path_}, {"errno", errno}});
       initial_size_ = st.st_size;
     } else {
-      throw UsageError(path_ + ": cannot create: " + std::strerror(errno));
+      throw UsageError("file-append.cannot_create", {{"path", path_}, {"errno", errno}});
     }
   }
   TargetFile(const TargetFile&) = delete;

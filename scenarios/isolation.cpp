@@ -62,7 +62,7 @@ std::uintptr_t address_of(const void* p) { return reinterpret_cast<std::uintptr_
 
 Summary run_isolation(const IsolationOptions& o, Context& ctx) {
   if (o.child_x == o.x || o.child_n == o.n)
-    throw UsageError("the child must change the values: --child-x must differ from --x and --child-n from --n");
+    throw UsageError("isolation.child_must_change");
   x = o.x;
   n = o.n;
   mp::Shared<ChildView> view;

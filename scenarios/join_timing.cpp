@@ -141,9 +141,8 @@ Summary run_join_timing(const JoinTimingOptions& o, Context& ctx) {
   const double sum = std::accumulate(o.sleeps.begin(), o.sleeps.end(), 0.0);
   const double margin = ctx.scaled(kConcurrentBelowSum * sum - max);
   if (margin < kLeastMargin)
-    throw UsageError("with these --sleeps and --speed " + seconds_text(ctx.speed()) + " the two ways differ by " +
-                     seconds_text(ctx.scaled(sum - max)) +
-                     " s, too little to time against process start-up; use longer or more sleeps, or a larger --speed");
+    throw UsageError("join-timing.too_close",
+                     {{"speed", seconds_text(ctx.speed())}, {"difference", seconds_text(ctx.scaled(sum - max))}});
   const double scaled_max = rounded_seconds(ctx.scaled(max)), scaled_sum = rounded_seconds(ctx.scaled(sum));
 
   std::vector<double> scaled;

@@ -56,7 +56,7 @@ json attributes(mp::Process& p) {
 }
 
 Summary run_lifecycle(const LifecycleOptions& o, Context& ctx) {
-  if (o.exit_code < 1 || o.exit_code > 255) throw UsageError("--exit-code must be 1..255 (0 is a normal exit)");
+  if (o.exit_code < 1 || o.exit_code > 255) throw UsageError("lifecycle.exit_code_range", {{"value", o.exit_code}});
   Summary s;
 
   // task-1: a normal exit.

@@ -25,10 +25,9 @@ std::string number_text(double v) {
                          const std::string& max, bool whole) {
   // UsageError is not a CLI::ValidationError, so CLI11 lets it through
   // parse() with its key, and the app prints it in the user's language.
-  const std::string what = whole ? "a whole number" : "a number";
-  throw UsageError(whole ? "option.not_whole_in_range" : "option.not_real_in_range",
-                   {{"option", option}, {"value", excerpt(value)}, {"min", min}, {"max", max}},
-                   option + ": '" + excerpt(value) + "' is not " + what + " from " + min + " to " + max);
+  json fields = {{"option", option}, {"value", excerpt(value)}, {"min", min}, {"max", max}};
+  if (whole) throw UsageError("option.not_whole_in_range", std::move(fields));
+  throw UsageError("option.not_real_in_range", std::move(fields));
 }
 
 }  // namespace

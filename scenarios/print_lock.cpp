@@ -103,16 +103,14 @@ double milliseconds_precision(double seconds) { return std::round(seconds * 1000
 
 Summary run_print_lock(const PrintLockOptions& o, Context& ctx) {
   if (o.work_min > o.work_max)
-    throw UsageError("--work-min (" + std::to_string(o.work_min) + ") is larger than --work-max (" +
-                     std::to_string(o.work_max) + ")");
+    throw UsageError("option.min_above_max",
+                     {{"min_option", "--work-min"}, {"min", o.work_min}, {"max_option", "--work-max"}, {"max", o.work_max}});
   const Mode mode = o.mode();
   const char* setup_kind = mode == Mode::Lock   ? "print-lock.setup_lock"
                            : mode == Mode::Join ? "print-lock.setup_join"
                                                 : "print-lock.setup_free";
   if (mode == Mode::Join && steps::active())
-    throw UsageError("print-lock.order_with_join", {},
-                     "--order cannot be combined with --join (the parent starts one task at a time: there is no "
-                     "interleaving to choose)");
+    throw UsageError("print-lock.order_with_join");
   ctx.emit(setup_kind, {{"tasks", o.tasks}});
 
   mp::Lock lock;

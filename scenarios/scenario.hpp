@@ -30,21 +30,45 @@ using nlohmann::json;
 // report, a join after a kill): a safety net, never a lesson's duration.
 inline constexpr double kStepTimeout = 10.0;
 
+// The key of an error's text in the catalogues ("ticket.not_a_buyer" for
+// "error.ticket.not_a_buyer"). Checked while compiling: a string literal of
+// lower-case words joined by '.', '_' or '-', at least one '.'. An English
+// sentence given where a key belongs ("--x needs --y") does not compile.
+class ErrorKey {
+ public:
+  consteval ErrorKey(const char* key) : key_(key) {  // NOLINT: implicit on purpose, from a literal
+    bool dot = false;
+    for (const char* c = key; *c; ++c) {
+      const bool word = (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_' || *c == '-';
+      if (*c == '.') dot = true;
+      else if (!word) throw "an error key is lower-case words joined by '.', '_' or '-', not a sentence";
+    }
+    if (!dot || !(*key >= 'a' && *key <= 'z')) throw "an error key looks like scenario.what_went_wrong";
+  }
+  const char* text() const { return key_; }
+
+ private:
+  const char* key_;
+};
+
 // Bad input: a combination of options, a file's content, a number out of
-// its range. The app prints it and exits 2. what() is English; an error
-// made with a key is printed from the catalogues ("error.<key>", its
-// placeholders filled from `fields`) in the user's language.
+// its range. The app prints it and exits 2, from the catalogues
+// ("error.<key>" in data/messages/{en,zh}/, its {placeholders} filled from
+// `fields`) in the user's language. There is deliberately no constructor
+// that takes an English sentence: an error a student can meet has a key
+// (checked while compiling, see ErrorKey), and tests/cli/
+// translation_cli_test.cpp fails when a key thrown lacks its en or zh text.
+// what() is the key and the fields, for logs and test failures.
 class UsageError : public mp::Error {
  public:
-  explicit UsageError(const std::string& english) : Error(english) {}
-  UsageError(std::string key, json fields, const std::string& english)
-      : Error(english), key_(std::move(key)), fields_(std::move(fields)) {}
-  const std::string& key() const noexcept { return key_; }  // empty: English only
+  explicit UsageError(ErrorKey key, json fields = json::object())
+      : Error(std::string(key.text()) + " " + fields.dump()), key_(key.text()), fields_(std::move(fields)) {}
+  const std::string& key() const noexcept { return key_; }
   const json& fields() const noexcept { return fields_; }
 
  private:
   std::string key_;
-  json fields_ = json::object();
+  json fields_;
 };
 
 // One random stream. Each process derives its own from the run's seed and

@@ -73,11 +73,11 @@ std::vector<sched::Job> jobs_from_list(const std::string& list) {
     auto length = parse_count(item.substr(0, at));
     auto arrival = at == std::string::npos ? std::optional<int>(0) : parse_count(item.substr(at + 1));
     if (!length || !arrival || *length < 1)
-      throw UsageError("--jobs-list: '" + item + "' is not a job (expected LENGTH or LENGTH@ARRIVAL, LENGTH >= 1)");
+      throw UsageError("scheduler.not_a_job", {{"item", item}});
     jobs.push_back({static_cast<int>(jobs.size()), *length, *arrival});
   }
-  if (jobs.empty()) throw UsageError("--jobs-list: no jobs given");
-  if (jobs.size() > 100) throw UsageError("--jobs-list: at most 100 jobs");
+  if (jobs.empty()) throw UsageError("scheduler.no_jobs");
+  if (jobs.size() > 100) throw UsageError("scheduler.too_many_jobs", {{"max", 100}});
   return jobs;
 }
 
@@ -93,7 +93,7 @@ std::vector<int> mlfq_quanta(const SchedulerOptions& o) {
     std::vector<int> q;
     for (const auto& item : split_commas(o.quanta)) {
       auto n = parse_count(item);
-      if (!n || *n < 1) throw UsageError("--quanta: '" + item + "' is not a positive number of ticks");
+      if (!n || *n < 1) throw UsageError("scheduler.not_a_quantum", {{"item", item}});
       q.push_back(*n);
     }
     return q;
@@ -174,8 +174,7 @@ Summary run_scheduler(const SchedulerOptions& o, Context& ctx) {
   const sched::Params params = params_for(o.policy, o);
   if (o.policy == Policy::Mlfq && !o.quanta.empty() && o.levels_given &&
       static_cast<int>(params.quanta.size()) != o.levels)
-    throw UsageError("--quanta gives " + std::to_string(params.quanta.size()) + " levels but --levels says " +
-                     std::to_string(o.levels));
+    throw UsageError("scheduler.quanta_levels_differ", {{"quanta", params.quanta.size()}, {"levels", o.levels}});
 
   std::string quanta_text;
   for (int q : params.quanta) quanta_text += (quanta_text.empty() ? "" : ",") + std::to_string(q);

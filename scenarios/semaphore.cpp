@@ -83,8 +83,8 @@ void singer(const SemaphoreOptions& o, const Context& ctx, mp::Semaphore& rooms,
 
 Summary run_semaphore(const SemaphoreOptions& o, Context& ctx) {
   if (o.stay_min > o.stay_max)
-    throw UsageError("--stay-min (" + std::to_string(o.stay_min) + ") is larger than --stay-max (" +
-                     std::to_string(o.stay_max) + ")");
+    throw UsageError("option.min_above_max",
+                     {{"min_option", "--stay-min"}, {"min", o.stay_min}, {"max_option", "--stay-max"}, {"max", o.stay_max}});
   ctx.emit("semaphore.setup", {{"rooms", o.rooms}, {"users", o.users}});
 
   mp::Semaphore rooms(o.rooms);

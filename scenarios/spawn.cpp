@@ -93,11 +93,10 @@ class Worker final : public mp::Process {
 
 Summary run_spawn(const SpawnOptions& o, Context& ctx) {
   if (o.work_min > o.work_max)
-    throw UsageError("--work-min (" + std::to_string(o.work_min) + ") is larger than --work-max (" +
-                     std::to_string(o.work_max) + ")");
+    throw UsageError("option.min_above_max",
+                     {{"min_option", "--work-min"}, {"min", o.work_min}, {"max_option", "--work-max"}, {"max", o.work_max}});
   if (ctx.scaled(o.work_min) < kLeastWork)
-    throw UsageError("--work-min x --speed is " + seconds_text(ctx.scaled(o.work_min)) +
-                     " s: children must work at least 0.02 s to be seen at work when start() returns; use a larger --work-min or --speed");
+    throw UsageError("spawn.work_too_short", {{"seconds", seconds_text(ctx.scaled(o.work_min))}});
   const int total = 2 * o.per_way;
   ctx.emit("spawn.setup", {{"per_way", o.per_way}, {"main_pid", ::getpid()}});
 

@@ -100,9 +100,7 @@ std::vector<std::string> parse_step_order(const std::string& text) {
     const auto comma = text.find(',', start);
     std::string token = trim_blanks(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
     if (token.empty())
-      throw UsageError("step.empty", {{"position", tokens.size() + 1}},
-                       "--order: step " + std::to_string(tokens.size() + 1) +
-                           " is empty (give a process name or number per step, '*' for the rest)");
+      throw UsageError("step.empty", {{"position", tokens.size() + 1}});
     tokens.push_back(std::move(token));
     if (comma == std::string::npos) break;
     start = comma + 1;
@@ -347,11 +345,9 @@ std::optional<std::size_t> StepControl::resolve(const std::string& token) const 
   return std::nullopt;
 }
 
-// `fields` carry position and token; `why` is the English text after them.
-void StepControl::fail(const std::string& key, nlohmann::json fields, const std::string& why) {
-  const std::string english = "--order, step " + std::to_string(fields.value("position", 0)) + " (" +
-                              fields.value("token", "") + "): " + why;
-  error_.emplace(key, std::move(fields), english);
+// `fields` carry position and token, and why a process cannot go.
+void StepControl::fail(ErrorKey key, nlohmann::json fields) {
+  error_.emplace(key, std::move(fields));
   run_free_ = true;  // the processes go on freely to their end and are reaped
 }
 
@@ -374,28 +370,19 @@ StepChooser::Choice StepControl::choose_from_order(const std::vector<std::option
     for (const auto& p : participants_) names += (names.empty() ? "" : ", ") + p.name;
     where["names"] = names;
     where["count"] = participants_.size();
-    fail("step.unknown", where,
-         "no process named '" + token + "' takes steps here (" + names + ", or 1.." +
-             std::to_string(participants_.size()) + ")");
+    fail("step.unknown", where);
     return {Kind::Free};
   }
   const Participant& p = participants_[*slot];
   where["who"] = p.name;
   if (p.state == Participant::State::Finished) {
-    fail("step.finished_already", where, p.name + " cannot go: it has already finished");
+    fail("step.finished_already", where);
     mp::events::emit("step.finished_already", where);
     return {Kind::Free};
   }
   if (const auto& block = blocks[*slot]) {
     where.update(why_fields(*block));
-    std::string why;
-    switch (block->reason) {
-      case StepBlock::Reason::HeldByOther: why = where.value("holder", "?") + " holds the " + block->thing; break;
-      case StepBlock::Reason::HeldBySelf: why = "it holds the " + block->thing + " itself"; break;
-      case StepBlock::Reason::CounterEmpty: why = "no " + block->thing + " left"; break;
-      case StepBlock::Reason::EventClear: why = block->thing + " is not set"; break;
-    }
-    fail("step.blocked", where, p.name + " cannot go: " + why);
+    fail("step.blocked", where);  // the text says why from where's reason (with_step_texts)
     mp::events::emit("step.blocked", where);
     return {Kind::Free};
   }

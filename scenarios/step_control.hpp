@@ -128,7 +128,7 @@ class StepControl {
   void free_everyone();
   void end_everyone();
   void drain_until_stopped();
-  void fail(const std::string& key, nlohmann::json fields, const std::string& why);
+  void fail(ErrorKey key, nlohmann::json fields);  // the first failure is kept: error()
   void send(const nlohmann::json& report) const;
 
   // Set at construction: how the next step is chosen.

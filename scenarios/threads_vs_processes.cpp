@@ -299,8 +299,7 @@ Scaling measure_scaling(const TvpOptions& o, const Context& ctx) {
 
 Summary run_threads_vs_processes(const TvpOptions& o, Context& ctx) {
   if (o.crasher > o.siblings)
-    throw UsageError("--crasher " + std::to_string(o.crasher) + " is not a sibling (there are " +
-                     std::to_string(o.siblings) + ")");
+    throw UsageError("threads-vs-processes.crasher_not_a_sibling", {{"crasher", o.crasher}, {"siblings", o.siblings}});
   ctx.emit("threads_vs_processes.setup", {{"count", o.count}, {"siblings", o.siblings}, {"crash", o.crash_word},
                          {"cpus", mp::cpu_count()}});
 

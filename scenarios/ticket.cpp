@@ -166,12 +166,12 @@ SqlMode sql_mode(const std::string& word) {
 }
 
 Summary run_ticket(const TicketOptions& o, Context& ctx) {
-  if (o.buy_min > o.buy_max) throw UsageError("--buy-min (" + std::to_string(o.buy_min) +
-                                              ") is larger than --buy-max (" + std::to_string(o.buy_max) + ")");
+  if (o.buy_min > o.buy_max) throw UsageError("option.min_above_max", {{"min_option", "--buy-min"}, {"min", o.buy_min},
+                                                                       {"max_option", "--buy-max"}, {"max", o.buy_max}});
   const bool sqlite = o.store == "sqlite";
   // (--busy-timeout is left alone: the rerun line repeats its default.)
   if (!sqlite && !o.sql.empty())
-    throw UsageError("ticket.sql_needs_sqlite", json::object(), "--sql needs --store sqlite");
+    throw UsageError("ticket.sql_needs_sqlite");
   const SqlMode mode = sql_mode(o.sql);
   // Scaled like every wait of the lesson, but never below 10 s (or the
   // option itself, if smaller), so that many buyers at a high --speed are not
@@ -181,18 +181,13 @@ Summary run_ticket(const TicketOptions& o, Context& ctx) {
   const std::unique_ptr<TicketStore> store =
       sqlite ? make_sqlite_store(path, mode, busy_timeout) : make_json_store(path);
   if (o.crash_holder != 0 && !o.lock && !store->has_write_lock())
-    throw sqlite ? UsageError("ticket.crash_holder_sqlite", json::object(),
-                              "--crash-holder needs --lock or --sql transaction (there is no holder otherwise)")
-                 : UsageError("--crash-holder needs --lock (there is no holder without a lock)");
+    throw sqlite ? UsageError("ticket.crash_holder_sqlite") : UsageError("ticket.crash_holder_needs_lock");
   for (auto [option, index] : {std::pair{"--crash-writer", o.crash_writer}, std::pair{"--crash-holder", o.crash_holder}})
     if (index > o.buyers)
-      throw UsageError("ticket.not_a_buyer", {{"option", option}, {"index", index}, {"buyers", o.buyers}},
-                       std::string(option) + " " + std::to_string(index) + " is not a buyer (there are " +
-                           std::to_string(o.buyers) + ")");
+      throw UsageError("ticket.not_a_buyer", {{"option", option}, {"index", index}, {"buyers", o.buyers}});
   for (auto [option, index] : {std::pair{"--crash-writer", o.crash_writer}, std::pair{"--crash-holder", o.crash_holder}})
     if (index != 0 && steps::active())
-      throw UsageError("ticket.crash_with_order", {{"option", option}},
-                       std::string(option) + " cannot be combined with --order (a killed buyer takes no more steps)");
+      throw UsageError("ticket.crash_with_order", {{"option", option}});
 
   // Every problem with the db is found here, before any buyer is forked:
   // what is at the path (only a ticket db is replaced), its content, and

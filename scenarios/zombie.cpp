@@ -71,9 +71,7 @@ void ensure_descriptors(int count, const Context& ctx) {
   const auto needed = static_cast<rlim_t>(count) + 64;
   if (limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur >= needed) return;
   if (limit.rlim_max != RLIM_INFINITY && limit.rlim_max < needed)
-    throw UsageError("--count " + std::to_string(count) + " needs about " + std::to_string(needed) +
-                     " file descriptors (one pidfd per child), but the hard limit is " +
-                     std::to_string(limit.rlim_max) + " (ulimit -Hn)");
+    throw UsageError("zombie.too_many_fds", {{"count", count}, {"needed", needed}, {"limit", limit.rlim_max}});
   const rlim_t before = limit.rlim_cur;
   limit.rlim_cur = needed;
   if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) mp::throw_os_error("setrlimit(RLIMIT_NOFILE)");

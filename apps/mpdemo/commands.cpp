@@ -7,6 +7,7 @@
 
 #include "catalog.hpp"
 #include "console_layout.hpp"
+#include "error_text.hpp"
 #include "number_options.hpp"
 #include "python_twin.hpp"
 #include "scenario.hpp"
@@ -56,7 +57,8 @@ int list_scenarios(const GlobalOptions& g) {
 int explain(const std::string& name, bool python, const GlobalOptions& g) {
   const ScenarioEntry* s = find_scenario(name);
   if (!s) {
-    std::fprintf(stderr, "mpdemo explain: error: unknown scenario '%s'%s\n", name.c_str(), did_you_mean(name).c_str());
+    const Catalog catalog(lang_of(g));
+    std::fputs(error_line(catalog, "mpdemo explain", unknown_scenario_text(name, catalog)).c_str(), stderr);
     return 2;
   }
   const Catalog catalog(lang_of(g));
@@ -122,7 +124,7 @@ int run_command(CLI::App& app, const CommandOptions& o, const GlobalOptions& g) 
   return 2;
 }
 
-std::string did_you_mean(const std::string& name) {
+std::string unknown_scenario_text(const std::string& name, const Catalog& catalog) {
   // The nearest names: a few edits away, or containing what was typed
   // ("lock" -> print-lock, rlock); at most three, nearest first.
   std::vector<std::pair<std::size_t, std::string>> near;
@@ -135,10 +137,14 @@ std::string did_you_mean(const std::string& name) {
   }
   std::stable_sort(near.begin(), near.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   if (near.size() > 3) near.resize(3);
-  std::string text;
+  std::string names;
   for (std::size_t i = 0; i < near.size(); ++i)
-    text += (i == 0 ? "" : i + 1 == near.size() ? " or " : ", ") + ("'" + near[i].second + "'");
-  return text.empty() ? "" : "; did you mean " + text + "?";
+    names += (i == 0                   ? ""
+              : i + 1 == near.size() ? catalog.text("error.list_last_separator")
+                                     : catalog.text("error.list_separator")) +
+             ("'" + near[i].second + "'");
+  if (names.empty()) return catalog.text("error.unknown_scenario", {{"name", name}});
+  return catalog.text("error.unknown_scenario_near", {{"name", name}, {"names", names}});
 }
 
 int show_start(const GlobalOptions& g) {

@@ -25,8 +25,10 @@ void add_commands(CLI::App& app, CommandOptions& options, GlobalOptions& globals
 // Runs whichever of list/explain/verify was parsed; returns the exit status.
 int run_command(CLI::App& app, const CommandOptions& options, const GlobalOptions& globals);
 
-// "; did you mean 'ticket'?" for a near miss, "" otherwise.
-std::string did_you_mean(const std::string& name);
+class Catalog;
+// "unknown scenario 'tiket'; did you mean 'ticket'?" in the catalogue's
+// language (the nearest names, or none when nothing is near).
+std::string unknown_scenario_text(const std::string& name, const Catalog& catalog);
 // What `mpdemo` with no arguments prints: the scenarios and how to start.
 int show_start(const GlobalOptions& globals);
 // The command line that repeats this run: the scenario and every option with

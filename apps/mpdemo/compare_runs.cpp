@@ -62,8 +62,7 @@ std::vector<std::string> base_arguments(int argc, char** argv) {
 void refuse_what_two_runs_cannot_share(const CompareEntry& entry, const CLI::App& scenario,
                                        const GlobalOptions& options) {
   auto refuse = [](const char* option) {
-    throw UsageError("compare.not_with", {{"option", option}},
-                     std::string("--compare runs the scenario twice: ") + option + " cannot go with it");
+    throw UsageError("compare.not_with", {{"option", option}});
   };
   if (prediction_requested(scenario)) refuse("--predict");
   if (!options.timeline.empty()) refuse("--timeline");
@@ -74,8 +73,7 @@ void refuse_what_two_runs_cannot_share(const CompareEntry& entry, const CLI::App
     for (const auto& flag : words_of(*run)) {
       const CLI::Option* opt = scenario.get_option_no_throw(flag);
       if (opt && opt->count() > 0)
-        throw UsageError("compare.fix_given", {{"option", flag}},
-                         "--compare runs with and without " + flag + " itself: leave " + flag + " out");
+        throw UsageError("compare.fix_given", {{"option", flag}});
     }
 }
 
@@ -197,8 +195,7 @@ int run_compare(const ScenarioEntry& scenario_entry, const CLI::App& scenario, c
     std::string with_fix;
     for (const auto& e : compare_table())
       if (with_fix.find(e.scenario) == std::string::npos) with_fix += (with_fix.empty() ? "" : ", ") + std::string(e.scenario);
-    throw UsageError("compare.no_fix", {{"scenario", scenario_entry.name}, {"with_fix", with_fix}},
-                     std::string("--compare: ") + scenario_entry.name + " has no fix flag to compare");
+    throw UsageError("compare.no_fix", {{"scenario", scenario_entry.name}, {"with_fix", with_fix}});
   }
   refuse_what_two_runs_cannot_share(*entry, scenario, options);
   const std::string lang = options.lang.empty() ? language_from_environment() : options.lang;

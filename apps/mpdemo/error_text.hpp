@@ -1,20 +1,41 @@
-// Errors that end a run with exit 2, said in the user's language: a keyed
-// error (a UsageError or mp::DbError with a key) is printed from the
-// catalogues ("error.<key>"), an older English-only one as it is.
+// Errors that end a run with exit 2, said in the user's language: every
+// UsageError and mp::DbError carries a key, printed from the catalogues
+// ("error.<key>", data/messages/{en,zh}/), and CLI11's own parse errors are
+// mapped to keys of their own ("error.cli.*"), keeping the option and the
+// value at fault.
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
+
+namespace CLI {
+class ParseError;
+}
 
 namespace mpdemo {
 
 class Catalog;
+class UsageError;
 
-// The text of error `key` with `fields`; `english` when key is empty.
-// A "kind" field (a file kind such as "fifo") is itself translated.
+// The text of error `key` with `fields`; `english` when key is empty or has
+// no text. Two fields are themselves translated: "kind" (a file kind such
+// as "fifo") and "errno" (a number, shown as {reason}).
 std::string error_text(const Catalog& catalog, const std::string& key, const nlohmann::json& fields,
                        const std::string& english);
+// A UsageError's text. A key without a text shows as "error.<key>" and its
+// fields, never as a silent English fallback (the translation test fails).
+std::string error_text(const Catalog& catalog, const UsageError& error);
+// What CLI11 refused on the command line (unknown option, missing value,
+// a value not among the choices, ...), the option and value kept.
+std::string error_text(const Catalog& catalog, const CLI::ParseError& error);
+
+// The line an error is printed as: "mpdemo ticket: error: ..." ("mpdemo
+// ticket：错误：..."); with the hint to run --help when `with_help_hint`.
+enum class HelpHint { No, Yes };
+std::string error_line(const Catalog& catalog, std::string_view program, const std::string& message,
+                       HelpHint hint = HelpHint::No);
 
 // The language for an error found while the command line is parsed, before
 // --lang is known for sure: --lang from argv if given, else from LANG.

@@ -58,8 +58,9 @@ int main(int argc, char** argv) {
   };
   if (argc == 1) return show_start(globals);  // no arguments: the list and how to start, not an error
   if (argc >= 2 && argv[1][0] != '-' && !is_subcommand(argv[1])) {
-    std::fprintf(stderr, "mpdemo: error: unknown scenario '%s'%s\n(mpdemo list shows every scenario)\n", argv[1],
-                 did_you_mean(argv[1]).c_str());
+    const Catalog catalog(language_of_command_line(argc, argv));
+    std::fprintf(stderr, "%s%s\n", error_line(catalog, "mpdemo", unknown_scenario_text(argv[1], catalog)).c_str(),
+                 catalog.text("error.list_hint").c_str());
     return 2;
   }
   try {
@@ -69,13 +70,14 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "mpdemo: error: %s\n(run with --help for usage)\n", e.what());
+    // CLI11's refusal (unknown option, missing value, ...) in the user's language.
+    const Catalog catalog(language_of_command_line(argc, argv));
+    std::fputs(error_line(catalog, "mpdemo", error_text(catalog, e), HelpHint::Yes).c_str(), stderr);
     return 2;
   } catch (const UsageError& e) {
     // A number option out of its range (see scenarios/number_options.hpp).
     const Catalog catalog(language_of_command_line(argc, argv));
-    std::fprintf(stderr, "mpdemo: error: %s\n(run with --help for usage)\n",
-                 error_text(catalog, e.key(), e.fields(), e.what()).c_str());
+    std::fputs(error_line(catalog, "mpdemo", error_text(catalog, e), HelpHint::Yes).c_str(), stderr);
     return 2;
   }
 
@@ -91,8 +93,7 @@ int main(int argc, char** argv) {
         if (globals.compare) return run_compare(entry, *sub, globals, argc, argv);
         prediction = ask_prediction(*sub, globals, catalog);
       } catch (const UsageError& e) {
-        std::fprintf(stderr, "mpdemo %s: error: %s\n", entry.name,
-                     error_text(catalog, e.key(), e.fields(), e.what()).c_str());
+        std::fputs(error_line(catalog, std::string("mpdemo ") + entry.name, error_text(catalog, e)).c_str(), stderr);
         return 2;
       }
     }

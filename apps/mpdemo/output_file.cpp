@@ -14,15 +14,15 @@
 namespace mpdemo {
 
 OutputFile::OutputFile(std::string path) : path_(std::move(path)) {
-  if (path_.empty()) throw UsageError("an output file needs a name");
+  if (path_.empty()) throw UsageError("output.no_name");
   const auto slash = path_.rfind('/');
   const std::string folder = slash == std::string::npos ? "." : slash == 0 ? "/" : path_.substr(0, slash);
   struct stat st {};
   if (::stat(folder.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-    throw UsageError("cannot write " + path_ + ": no folder " + folder);
-  if (::access(folder.c_str(), W_OK) != 0) throw UsageError("cannot write " + path_ + ": " + std::strerror(errno));
+    throw UsageError("output.no_folder", {{"path", path_}, {"folder", folder}});
+  if (::access(folder.c_str(), W_OK) != 0) throw UsageError("output.cannot_write", {{"path", path_}, {"errno", errno}});
   if (::stat(path_.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
-    throw UsageError("cannot write " + path_ + ": it is a folder");
+    throw UsageError("output.is_folder", {{"path", path_}});
 }
 
 void OutputFile::commit(std::string_view content) {

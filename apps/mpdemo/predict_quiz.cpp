@@ -150,20 +150,20 @@ nlohmann::json parse_answer(const Question& q, const std::string& raw, const std
       const char* last = text.data() + text.size();
       auto [end, ec] = std::from_chars(first, last, v);
       if (text.empty() || ec != std::errc() || end != last)
-        throw UsageError("predict.not_whole", fields, "--predict: '" + text + "' is not a whole number");
+        throw UsageError("predict.not_whole", fields);
       return v;
     }
     case AnswerKind::Seconds: {
       char* end = nullptr;
       const double v = std::strtod(text.c_str(), &end);
       if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(v) || v < 0)
-        throw UsageError("predict.not_seconds", fields, "--predict: '" + text + "' is not a number of seconds");
+        throw UsageError("predict.not_seconds", fields);
       return v;
     }
     case AnswerKind::Choice: {
       for (const auto& c : parse_choices(q.choices))
         if (lower(c.token) == lower(text)) return c.token;
-      throw UsageError("predict.not_choice", fields, "--predict: '" + text + "' is not one of the choices");
+      throw UsageError("predict.not_choice", fields);
     }
     case AnswerKind::YesNo: {
       static constexpr const char* kYes[] = {"yes", "y", "true", "是", "会", "对"};
@@ -173,7 +173,7 @@ nlohmann::json parse_answer(const Question& q, const std::string& raw, const std
         if (t == w) return "yes";
       for (const char* w : kNo)
         if (t == w) return "no";
-      throw UsageError("predict.not_yes_no", fields, "--predict: '" + text + "' is not yes or no");
+      throw UsageError("predict.not_yes_no", fields);
     }
   }
   return nullptr;
@@ -238,7 +238,7 @@ Prediction ask_prediction(const CLI::App& scenario, const GlobalOptions& options
   Prediction p;
   p.question = find_question(name);
   if (!p.question)
-    throw UsageError("predict.no_question", {{"scenario", name}}, "--predict: " + name + " has no question");
+    throw UsageError("predict.no_question", {{"scenario", name}});
   p.params = question_params(*p.question, scenario, options.speed, catalog);
   const std::string question_hint = hint(*p.question, catalog);
   p.text = catalog.text("predict.with_hint",
@@ -255,15 +255,13 @@ Prediction ask_prediction(const CLI::App& scenario, const GlobalOptions& options
     return p;
   }
   if (::isatty(STDIN_FILENO) != 1)
-    throw UsageError("predict.needs_terminal", nlohmann::json::object(),
-                     "--predict without an answer asks on the terminal, and stdin is not one: "
-                     "give the answer as --predict VALUE");
+    throw UsageError("predict.needs_terminal");
   write_fd(out, "? " + p.text + "\n");
   for (int attempt = 1;; ++attempt) {
     write_fd(out, "  " + catalog.text("predict.prompt") + " ");
     std::string line;
     if (!std::getline(std::cin, line))
-      throw UsageError("predict.no_answer", nlohmann::json::object(), "--predict: no answer was typed");
+      throw UsageError("predict.no_answer");
     try {
       p.answer = parse_answer(*p.question, line, question_hint);
       return p;

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "catalog.hpp"
+#include "error_text.hpp"
 #include "mpdata/embedded.hpp"
 
 namespace mpdemo {
@@ -12,7 +13,7 @@ int print_python_twin(const std::string& name, const Catalog& catalog) {
   const nlohmann::json fields = {{"name", name}};
   const auto program = mpdata::find("python/" + name + "-twin.py");
   if (!program) {
-    std::fprintf(stderr, "mpdemo explain: error: %s\n", catalog.text("python.missing", fields).c_str());
+    std::fputs(error_line(catalog, "mpdemo explain", catalog.text("python.missing", fields)).c_str(), stderr);
     return 2;
   }
   std::string_view rest = *program;

@@ -10,6 +10,8 @@
 
 #include "catalog.hpp"
 #include "drawings.hpp"
+#include "error_text.hpp"
+#include "global_options.hpp"
 #include "mp/deadline.hpp"
 #include "mp/events.hpp"
 #include "renderer.hpp"
@@ -26,12 +28,15 @@ struct Recording {
 // Throws UsageError naming the file, and the line when one is at fault.
 Recording read_recording(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError(path + ": cannot read the file");
+  if (!in) throw UsageError("replay.cannot_read", {{"path", path}});
   std::stringstream buffer;
   buffer << in.rdbuf();
   const std::string text = buffer.str();
-  auto at_line = [&](std::size_t n, const std::string& what) {
-    return UsageError(path + ": line " + std::to_string(n) + ": " + what);
+  // The fields of an error at line n, with the error's own beside them.
+  auto at_line = [&](std::size_t n, nlohmann::json more = nlohmann::json::object()) {
+    more["path"] = path;
+    more["line"] = n;
+    return more;
   };
   Recording r;
   std::size_t n = 0, begin = 0;
@@ -43,28 +48,28 @@ Recording read_recording(const std::string& path) {
     ++n;
     auto j = nlohmann::json::parse(line, nullptr, false);
     if (j.is_discarded() || !j.is_object() || !j.contains("kind") || !j["kind"].is_string()) {
-      if (!whole && !r.lines.empty()) throw at_line(n, "the recording is cut short in the middle of this line");
-      throw at_line(n, "not a JSON event of an mpdemo run (a recording is the output of mpdemo NAME --json)");
+      if (!whole && !r.lines.empty()) throw UsageError("replay.cut_in_line", at_line(n));
+      throw UsageError("replay.not_an_event", at_line(n));
     }
     const std::string kind = j["kind"].get<std::string>();
     if (r.lines.empty()) {
       if (kind != "run.start")
-        throw at_line(n, "a recording begins with the run.start event; this line is '" + kind + "'");
+        throw UsageError("replay.not_run_start", at_line(n, {{"kind", kind}}));
       const int format = j.value("format", 0);
       if (format > mp::events::kFormatVersion)
-        throw at_line(n, "recorded in event format " + std::to_string(format) + ", newer than this mpdemo reads (" +
-                             std::to_string(mp::events::kFormatVersion) + "); replay it with a newer mpdemo");
+        throw UsageError("replay.newer_format",
+                        at_line(n, {{"format", format}, {"supported", mp::events::kFormatVersion}}));
       r.start = j;
     } else if (r.lines.back().value("kind", "") == "summary") {
-      throw at_line(n, "a line after the summary, which ends a recording");
+      throw UsageError("replay.after_summary", at_line(n));
     }
     if (kind != "summary" && !(j.contains("t") && j["t"].is_number() && j.contains("pid")))
-      throw at_line(n, "an event without its time (t) and pid");
+      throw UsageError("replay.no_time_pid", at_line(n));
     r.lines.push_back(std::move(j));
   }
-  if (r.lines.empty()) throw UsageError(path + ": empty file, not a recording");
+  if (r.lines.empty()) throw UsageError("replay.empty", {{"path", path}});
   if (r.lines.back().value("kind", "") != "summary")
-    throw at_line(n, "the recording is cut short: it ends without the summary line");
+    throw UsageError("replay.no_summary", at_line(n));
   return r;
 }
 
@@ -79,7 +84,9 @@ int run_replay(const ReplayOptions& replay, const GlobalOptions& options) {
     if (lang.empty()) lang = recording.start.value("lang", "");
     if (lang.empty()) lang = language_from_environment();
   } catch (const UsageError& e) {
-    std::fprintf(stderr, "mpdemo replay: error: %s\n", e.what());
+    // The recording's language is not known: the one asked for, or LANG's.
+    const Catalog catalog(lang.empty() ? language_from_environment() : lang);
+    std::fputs(error_line(catalog, "mpdemo replay", error_text(catalog, e)).c_str(), stderr);
     return 2;
   }
   const Catalog catalog(lang);
@@ -87,7 +94,7 @@ int run_replay(const ReplayOptions& replay, const GlobalOptions& options) {
     const DrawOptions draw{options.timeline, options.trace, options.chart};
     if (draw.any()) drawings = std::make_unique<Drawings>(draw, catalog, use_color(options));
   } catch (const UsageError& e) {
-    std::fprintf(stderr, "mpdemo replay: error: %s\n", e.what());
+    std::fputs(error_line(catalog, "mpdemo replay", error_text(catalog, e)).c_str(), stderr);
     return 2;
   }
   const double wall = recording.start.value("wall", 0.0);
@@ -115,7 +122,7 @@ int run_replay(const ReplayOptions& replay, const GlobalOptions& options) {
     try {
       drawings->write(summary);
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "mpdemo replay: error: %s\n", e.what());
+      std::fputs(error_line(catalog, "mpdemo replay", e.what()).c_str(), stderr);
       return 2;
     }
   }

@@ -63,6 +63,7 @@ int run_scenario(const ScenarioEntry& entry, const RunFunction& run, const Globa
   const std::string lang = options.lang.empty() ? language_from_environment() : options.lang;
   const std::uint64_t seed = options.seed.value_or(fresh_seed());
   const Catalog catalog(lang);
+  const std::string program = std::string("mpdemo ") + entry.name;  // how an error line names us
   const DrawOptions draw{options.timeline, options.trace, options.chart};
 
   // Output files are opened before the run: a path that cannot be written
@@ -73,11 +74,11 @@ int run_scenario(const ScenarioEntry& entry, const RunFunction& run, const Globa
   try {
     steps_run = std::make_unique<StepRun>(options, catalog, entry.name, seed);
     if (options.chart && options.json)
-      throw UsageError("--chart draws on the console; with --json stdout holds JSON lines only");
+      throw UsageError("run.chart_with_json");
     if (draw.any()) drawings = std::make_unique<Drawings>(draw, catalog, use_color(options));
     if (!options.record.empty()) record_file = OutputFile(options.record);
   } catch (const UsageError& e) {
-    std::fprintf(stderr, "mpdemo %s: error: %s\n", entry.name, error_text(catalog, e.key(), e.fields(), e.what()).c_str());
+    std::fputs(error_line(catalog, program, error_text(catalog, e)).c_str(), stderr);
     return 2;
   }
 
@@ -124,12 +125,12 @@ int run_scenario(const ScenarioEntry& entry, const RunFunction& run, const Globa
   } catch (const UsageError& e) {
     steps_run->end();
     pump.finish();
-    std::fprintf(stderr, "mpdemo %s: error: %s\n", entry.name, error_text(catalog, e.key(), e.fields(), e.what()).c_str());
+    std::fputs(error_line(catalog, program, error_text(catalog, e)).c_str(), stderr);
     return 2;
   } catch (const mp::DbError& e) {
     steps_run->end();
     pump.finish();
-    std::fprintf(stderr, "mpdemo %s: error: %s\n", entry.name, error_text(catalog, e.key(), e.fields(), e.what()).c_str());
+    std::fputs(error_line(catalog, program, error_text(catalog, e.key(), e.fields(), e.what())).c_str(), stderr);
     return 2;
   } catch (const std::exception& e) {
     steps_run->end();
@@ -177,7 +178,7 @@ int run_scenario(const ScenarioEntry& entry, const RunFunction& run, const Globa
     if (drawings) drawings->write(summary_line);
     if (record_file.wanted()) record_file.commit(recording);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "mpdemo %s: error: %s\n", entry.name, e.what());
+    std::fputs(error_line(catalog, program, e.what()).c_str(), stderr);
     return 2;
   }
   return summary.ok() ? 0 : 1;

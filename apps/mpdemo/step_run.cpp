@@ -13,12 +13,11 @@ namespace mpdemo {
 StepRun::StepRun(const GlobalOptions& options, const Catalog& catalog, std::string scenario, std::uint64_t seed)
     : catalog_(catalog), scenario_(std::move(scenario)), interactive_(options.step) {
   if (options.step && !options.order.empty())
-    throw UsageError("step.order_and_step", {}, "--order and --step cannot be combined (one scripts the steps, the other asks you)");
+    throw UsageError("step.order_and_step");
   if (options.step && options.json)
-    throw UsageError("step.step_and_json", {}, "--step draws on the terminal; with --json stdout holds JSON lines only");
+    throw UsageError("step.step_and_json");
   if (options.step && !(::isatty(STDIN_FILENO) && ::isatty(STDOUT_FILENO)))
-    throw UsageError("step.no_terminal", {},
-                     "--step asks you who goes next: it needs a terminal (stdin and stdout); for scripts use --order");
+    throw UsageError("step.no_terminal");
   if (options.step) {
     auto screen = std::make_unique<StepScreen>(catalog, scenario_, seed, STDIN_FILENO, STDOUT_FILENO);
     screen_ = screen.get();
@@ -63,14 +62,17 @@ std::optional<int> StepRun::outcome(const std::string& rerun, std::uint64_t seed
     return 0;
   }
   if (!control_->began()) {
-    const std::string english = "--order: " + scenario_ + " has no step points";
-    std::fprintf(stderr, "mpdemo %s: error: %s\n", scenario_.c_str(),
-                 error_text(catalog_, "step.no_step_points", {{"scenario", scenario_}}, english).c_str());
+    std::fputs(error_line(catalog_, "mpdemo " + scenario_,
+                          error_text(catalog_, UsageError("step.no_step_points", {{"scenario", scenario_}})))
+                   .c_str(),
+               stderr);
     return 2;
   }
   if (const UsageError* e = control_->error()) {
-    std::fprintf(stderr, "mpdemo %s: error: %s\n", scenario_.c_str(),
-                 error_text(catalog_, e->key(), with_step_texts(catalog_, e->fields()), e->what()).c_str());
+    std::fputs(error_line(catalog_, "mpdemo " + scenario_,
+                          error_text(catalog_, e->key(), with_step_texts(catalog_, e->fields()), e->what()))
+                   .c_str(),
+               stderr);
     return 2;
   }
   return std::nullopt;

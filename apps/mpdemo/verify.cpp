@@ -18,7 +18,10 @@
 #include <vector>
 
 #include "catalog.hpp"
+#include "commands.hpp"
+#include "error_text.hpp"
 #include "event_text.hpp"
+#include "global_options.hpp"
 #include "mp/deadline.hpp"
 #include "mp/errors.hpp"
 #include "mp/process.hpp"
@@ -176,7 +179,8 @@ int run_verify(double speed, std::uint64_t seed, bool json, const std::string& o
   std::vector<std::string> wanted = only.empty() ? std::vector<std::string>{} : split(only, ',');
   for (const auto& w : wanted) {
     if (!find_scenario(w)) {
-      std::fprintf(stderr, "mpdemo verify: error: unknown scenario '%s' in --only\n", w.c_str());
+      const Catalog catalog(language_from_environment());
+      std::fputs(error_line(catalog, "mpdemo verify --only", unknown_scenario_text(w, catalog)).c_str(), stderr);
       return 2;
     }
   }
