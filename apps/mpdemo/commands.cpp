@@ -75,45 +75,35 @@ int explain(const std::string& name, bool python, const GlobalOptions& g) {
 
 }  // namespace
 
+// The commands' descriptions, option texts and footers are in
+// data/messages/{en,zh}/help.json ("help.verify.description", "help.verify.--only",
+// "help.verify.footer"), shown by HelpFormatter.
 void add_commands(CLI::App& app, CommandOptions& o, GlobalOptions& g) {
-  CLI::App* list = app.add_subcommand("list", "list every scenario with a one-line summary");
-  list->add_option("--lang", g.lang, "language of the summaries")->check(CLI::IsMember({"zh", "en"}));
+  CLI::App* list = app.add_subcommand("list");
+  list->add_option("--lang", g.lang)->check(CLI::IsMember({"zh", "en"}));
 
-  CLI::App* explain_cmd = app.add_subcommand("explain", "the lesson of a scenario, the Python API it mirrors, the core calls it uses");
-  explain_cmd->add_option("name", o.explain_name, "scenario name")->required();
-  explain_cmd->add_option("--lang", g.lang, "language")->check(CLI::IsMember({"zh", "en"}));
-  explain_cmd->add_flag("--python", o.explain_python,
-                        "print the scenario's Python twin: a runnable multiprocessing program teaching the same lesson");
-  explain_cmd->footer(
-      "Example:\n  mpdemo explain ticket\n"
-      "  mpdemo explain ticket --python > ticket-twin.py && python3 ticket-twin.py --speed 0.1 --lock");
+  CLI::App* explain_cmd = app.add_subcommand("explain");
+  explain_cmd->add_option("NAME", o.explain_name)->required();
+  explain_cmd->add_option("--lang", g.lang)->check(CLI::IsMember({"zh", "en"}));
+  explain_cmd->add_flag("--python", o.explain_python);
 
-  CLI::App* verify = app.add_subcommand("verify", "run every scenario fast with its checks; exit 1 if any failed");
-  verify->add_option("--speed", o.verify_speed, "speed for every run")->capture_default_str()->check(real_in_range("--speed", 0.0, 10.0));
-  verify->add_option("--only", o.verify_only, "comma-separated scenarios to run (default: all)");
-  verify->add_option("--seed", g.seed, "seed for every run (default: fixed, 1)");
-  verify->add_flag("--json", g.json, "one JSON line per run and a final report line");
-  verify->footer(
-      "Each scenario runs once per argument set in the scenario table, in its own mpdemo process.\n"
-      "A run fails when it exits non-zero, when a check does not hold, or when a line it printed\n"
-      "has no text in English or Chinese.\n"
-      "Example:\n  mpdemo verify\n  mpdemo verify --only ticket,queue --json");
+  CLI::App* verify = app.add_subcommand("verify");
+  verify->add_option("--speed", o.verify_speed)->capture_default_str()->check(real_in_range("--speed", 0.0, 10.0));
+  verify->add_option("--only", o.verify_only);
+  verify->add_option("--seed", g.seed);
+  verify->add_flag("--json", g.json);
 
-  CLI::App* replay = app.add_subcommand("replay", "show a run recorded with --json again, and draw it");
-  replay->add_option("recording", o.replay.file, "the recording: the output of mpdemo NAME --json")->required();
-  replay->add_option("--pace", o.replay.pace, "replay at the recorded times x F (default 0: at once)")
+  CLI::App* replay = app.add_subcommand("replay");
+  replay->add_option("RECORDING", o.replay.file)->required();
+  replay->add_option("--pace", o.replay.pace)
       ->capture_default_str()
       ->check(real_in_range("--pace", 0.0, 100.0));
-  replay->add_option("--lang", g.lang, "language (default: the recording's)")->check(CLI::IsMember({"zh", "en"}));
-  replay->add_flag("--no-color", g.no_color, "no colours (also when NO_COLOR is set)");
-  replay->add_flag("-q,--quiet", g.quiet, "print only the summary");
-  replay->add_flag("-v,--verbose", g.verbose, "every event on its own line");
-  replay->add_flag("--clock", g.wall_clock, "wall-clock time of day in the time column");
+  replay->add_option("--lang", g.lang)->check(CLI::IsMember({"zh", "en"}));
+  replay->add_flag("--no-color", g.no_color);
+  replay->add_flag("-q,--quiet", g.quiet);
+  replay->add_flag("-v,--verbose", g.verbose);
+  replay->add_flag("--clock", g.wall_clock);
   add_drawing_options(*replay, g);
-  replay->footer(
-      "A recording made in one language replays in the other. A file that is not a recording, or is\n"
-      "cut short, is refused (exit 2) with the line at fault, before anything is shown.\n"
-      "Example:\n  mpdemo ticket --json > run.jsonl\n  mpdemo replay run.jsonl --pace 1 --lang zh --timeline run.html");
 }
 
 int run_command(CLI::App& app, const CommandOptions& o, const GlobalOptions& g) {

@@ -11,67 +11,56 @@
 
 namespace mpdemo {
 
+// Options are registered without a description: their help is in
+// data/messages/{en,zh}/help.json ("help.common.--seed"), shown by HelpFormatter.
 void add_global_options(CLI::App& app, GlobalOptions& o) {
   const char* group = "Common options";
-  app.add_option("--seed", o.seed, "fix every random choice (printed at start so a run can be repeated)")->group(group);
-  app.add_option("--speed", o.speed, "multiply every sleep and timeout by F (0.05: twenty times faster; 0: no sleeps)")
+  app.add_option("--seed", o.seed)->group(group);
+  app.add_option("--speed", o.speed)
       ->check(real_in_range("--speed", 0.0, kMaxSpeed))
       ->capture_default_str()
       ->group(group);
-  app.add_flag("--json", o.json, "JSON lines on stdout: one per event, the summary last")->group(group);
-  app.add_option("--lang", o.lang, "language of messages (default from LANG)")
+  app.add_flag("--json", o.json)->group(group);
+  app.add_option("--lang", o.lang)
       ->check(CLI::IsMember({"zh", "en"}))
       ->group(group);
-  app.add_flag("--no-color", o.no_color, "no colours (also when NO_COLOR is set)")->group(group);
-  app.add_flag("-q,--quiet", o.quiet, "print only the summary")->group(group);
-  app.add_flag("-v,--verbose", o.verbose, "every event on its own line (by default many events of one kind fold into one)")
+  app.add_flag("--no-color", o.no_color)->group(group);
+  app.add_flag("-q,--quiet", o.quiet)->group(group);
+  app.add_flag("-v,--verbose", o.verbose)
       ->group(group);
-  app.add_flag("--clock", o.wall_clock, "wall-clock time of day in the time column instead of seconds since the start")
+  app.add_flag("--clock", o.wall_clock)
       ->group(group);
   add_drawing_options(app, o);
   add_step_options(app, o);
-  app.add_option("--record", o.record, "also write the run's JSON lines to FILE (for mpdemo replay)")->group(group);
+  app.add_option("--record", o.record)->group(group);
   add_lesson_options(app, o);
 }
 
 void add_lesson_options(CLI::App& app, GlobalOptions& o) {
   const char* group = "Predict, then compare";
-  app.add_option("--predict", o.predict,
-                 "answer the scenario's question before the run (bare: asked on the terminal), "
-                 "then see whether it held")
+  app.add_option("--predict", o.predict)
       ->expected(0, 1)
       ->type_name("[ANSWER]")
       ->group(group);
-  app.add_flag("--compare", o.compare,
-               "run without and then with the scenario's fix (same seed) and show both outcomes side by side")
+  app.add_flag("--compare", o.compare)
       ->group(group);
 }
 
-// Only a scenario with step points takes them; its --help shows an example.
+// Only a scenario with step points takes them; its --help shows an
+// example (HelpFormatter puts steps::order_example in the footer).
 void add_step_options(CLI::App& app, GlobalOptions& o) {
-  const char* example = steps::order_example(app.get_name());
-  if (!example) return;
-  app.add_option("--order", o.order,
-                 "take the steps in this order: a process name or number per step, '*' = the rest run freely")
-      ->group("Controlling the race");
-  app.add_flag("--step", o.step,
-               "you pick who takes each step, on this terminal (number or name; Enter = any ready one; r = the "
-               "rest run freely; q = quit); prints the --order that replays it")
-      ->group("Controlling the race");
-  std::string footer = app.get_footer();
-  const auto see_also = footer.find("\nSee also:");
-  footer.insert(see_also == std::string::npos ? footer.size() : see_also,
-                std::string("\n  ") + example + "\n  mpdemo " + app.get_name() + " --step   (you pick each step)");
-  app.footer(footer);
+  if (!steps::order_example(app.get_name())) return;
+  app.add_option("--order", o.order)->group("Controlling the race");
+  app.add_flag("--step", o.step)->group("Controlling the race");
 }
 
 void add_drawing_options(CLI::App& app, GlobalOptions& o) {
   const char* group = "Drawing the run";
-  app.add_option("--timeline", o.timeline, "write the run as one self-contained HTML page (lanes, spans, events)")
+  app.add_option("--timeline", o.timeline)
       ->group(group);
-  app.add_option("--trace", o.trace, "write the run as a Chrome trace (opens in ui.perfetto.dev, chrome://tracing)")
+  app.add_option("--trace", o.trace)
       ->group(group);
-  app.add_flag("--chart", o.chart, "draw the run in the terminal after the summary")->group(group);
+  app.add_flag("--chart", o.chart)->group(group);
 }
 
 std::string language_from_environment() {

@@ -12,6 +12,7 @@
 #include "compare_table.hpp"
 #include "error_text.hpp"
 #include "global_options.hpp"
+#include "help_formatter.hpp"
 #include "predict_quiz.hpp"
 #include "run_scenario.hpp"
 #include "scenario.hpp"
@@ -19,18 +20,13 @@
 using namespace mpdemo;
 
 int main(int argc, char** argv) {
-  CLI::App app{"mpdemo: the scenarios of Python's multiprocessing tutorials, on real Linux processes.\n"
-               "Each scenario is a subcommand; every one takes --seed, --speed, --json, --lang, --no-color, -q."};
+  CLI::App app;
   app.name("mpdemo");
   app.require_subcommand(1);
-  app.footer("Examples:\n"
-             "  mpdemo ticket              the last ticket sold several times (no lock)\n"
-             "  mpdemo ticket --lock       the same with a process-shared Lock\n"
-             "  mpdemo ticket --json       JSON lines for scripts, summary last\n"
-             "  mpdemo ticket --predict    guess the outcome first (--predict 5 in a script)\n"
-             "  mpdemo ticket --compare    without and with the fix (--lock), side by side\n"
-             "  mpdemo list                every scenario\n"
-             "  mpdemo verify              run all scenarios fast and check their lessons");
+  // Every --help screen in the user's language: descriptions, option texts,
+  // headings and examples come from data/messages/*/help.json (subcommands
+  // take the formatter when they are added, so it is set first).
+  app.formatter(std::make_shared<HelpFormatter>(language_of_command_line(argc, argv)));
 
   GlobalOptions globals;
   std::map<std::string, RunFunction> runs;
@@ -38,12 +34,6 @@ int main(int argc, char** argv) {
   for (const auto& entry : scenario_table()) {
     if (!entry.setup) continue;
     CLI::App* sub = app.add_subcommand(entry.name, entry.summary);
-    std::string examples = std::string("Examples:\n  ") + entry.example + "\n  mpdemo " + entry.name +
-                           " --predict   answer its question first, then see whether you were right "
-                           "(--predict VALUE in a script)";
-    if (has_compare(entry.name))
-      examples += std::string("\n  mpdemo ") + entry.name + " --compare   without and with its fix, same seed, side by side";
-    sub->footer(examples + "\nSee also: mpdemo explain " + entry.name);
     add_global_options(*sub, globals);
     runs[entry.name] = entry.setup(*sub);
     subcommands[entry.name] = sub;

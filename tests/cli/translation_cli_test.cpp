@@ -1,9 +1,11 @@
-// Chinese throughout: with --lang zh no English is left in what a student
-// reads. The catalogues pair up (every en key has its zh text and back);
-// every error key the sources throw has both texts; the errors a student
-// meets (a scenario's, a number out of range, CLI11's own refusals) and
-// every --help screen are checked word by word for English left over.
+// Chinese throughout: with --lang zh (or LANG=zh_CN.UTF-8) no English is
+// left in what a student reads. The catalogues pair up (every en key has its
+// zh text and back); every error key the sources throw has both texts; the
+// errors a student meets (a scenario's, a number out of range, CLI11's own
+// refusals) and every --help screen are checked word by word for English
+// left over; every option on a --help screen has its text in both help.json.
 #include <catch2/catch.hpp>
+#include <stdlib.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -44,18 +46,20 @@ nlohmann::json catalogue(const std::string& lang) {
   return merged;
 }
 
-// A zh key that translates a core error by its English text ("error.get:
-// queue is empty"): zh-only by design, the English is the error itself.
-bool translates_core_error(const std::string& key) {
-  return key.rfind("error.", 0) == 0 && !std::regex_match(key, std::regex("error\\.[a-z0-9_.-]+"));
+// A zh key that translates an English text shown as it is: a core error
+// ("error.get: queue is empty") or a raw value of a summary ("value.cut
+// off", "value.sentinel"). zh-only by design: the English is the text itself.
+bool translates_raw_text(const std::string& key) {
+  return key.rfind("value.", 0) == 0 ||
+         (key.rfind("error.", 0) == 0 && !std::regex_match(key, std::regex("error\\.[a-z0-9_.-]+")));
 }
 
 // Words that may stay in a Chinese text: what the student types or reads in
 // the Python docs (API and option value names), units, and placeholders.
 // Option names (--buyers), ALL-CAPS placeholders (INT, FILE, SQLITE_BUSY),
 // single letters (S, N), identifiers (put_nowait), paths and dotted names
-// (db.json), calls (start()) and type specs (INT:[1 - 5]) are let through by
-// their shape, not listed here.
+// (db.json), calls (start()), JSON and type specs (INT:[1 - 5]) are let
+// through by their shape, not listed here.
 const std::set<std::string>& allowed_words() {
   static const std::set<std::string> words = {
       // the program and the Python API it mirrors
@@ -63,13 +67,14 @@ const std::set<std::string>& allowed_words() {
       "SimpleQueue", "Pipe", "Pool", "Manager", "Event", "Condition", "Semaphore", "Value", "Array", "Full", "Empty",
       "put", "get", "join", "start", "run", "terminate", "acquire", "release", "map", "imap", "apply", "exit",
       "sys", "duplex", "True", "False", "None", "exitcode", "pid", "ppid", "pidfd", "fork", "ps", "ulimit",
+      "target", "name", "int", "double", "init", "subreaper", "defunct", "Twice",
       // option values the student types
       "json", "sqlite", "naive", "transaction", "atomic", "queue", "pipe", "joinable", "sentinel", "timeout",
       "eof", "auto", "wait", "sigchld", "ignore", "process", "pool", "segv", "abort", "fcfs", "sjf", "rr", "mlfq",
       "zh", "en",
       // names of things the help points to
       "SQLite", "Chrome", "Perfetto", "HTML", "HTTP", "TCP", "CPU", "KTV", "WAL", "MLFQ", "FCFS", "SJF", "RR",
-      "LANG", "NO_COLOR", "db", "s"};
+      "LANG", "NO_COLOR", "Linux", "db", "count", "maxsize", "s"};
   return words;
 }
 
@@ -84,6 +89,8 @@ std::vector<std::string> english_words(const std::string& text, const std::set<s
       "|.*:[\\[{].*"                     // a type spec: INT:[1 - 5], TEXT:{a,b}
       "|.*=.*"                           // a default or an assignment: =5, SIG_IGN
       "|'.*'"                            // a value quoted back to the student
+      "|.*\".*"                          // JSON: {"count": N}
+      "|[A-Z][a-z]+-[0-9]+\\W*"           // a process's name: User-2, Car-1
   );
   static const std::regex word("[A-Za-z]+");
   std::vector<std::string> found;
@@ -109,7 +116,7 @@ std::vector<std::string> english_words(const std::string& text, const std::set<s
 }
 
 // The scenario names `mpdemo list` prints (the first word of each indented line).
-std::vector<std::string> scenario_names() {
+std::vector<std::string> listed_scenarios() {
   auto listed = run_mpdemo({"list", "--lang", "en"});
   REQUIRE(listed.exit_code == 0);
   std::vector<std::string> names;
@@ -170,7 +177,7 @@ TEST_CASE("translation: every en key has a zh text and every zh key an en one", 
     CHECK(zh.contains(key));
   }
   for (const auto& [key, text] : zh.items()) {
-    if (translates_core_error(key)) continue;
+    if (translates_raw_text(key)) continue;
     INFO("only in zh: " << key);
     CHECK(en.contains(key));
   }
@@ -231,8 +238,9 @@ TEST_CASE("translation: errors in zh name the problem in Chinese, keeping the op
       {{"tiket"}, {"tiket", "ticket"}},  // unknown scenario, with the nearest names
       {{"explain", "tiket"}, {"tiket", "ticket"}},
   };
-  const auto names = scenario_names();
-  const auto scenario_words = as_words(names);
+  const auto names = listed_scenarios();
+  auto scenario_words = as_words(names);
+  scenario_words.insert({"list", "explain", "verify", "replay"});  // commands name themselves in their errors
   for (const auto& c : cases) {
     std::vector<std::string> args = c.args;
     const bool scenario = std::find(names.begin(), names.end(), args.front()) != names.end();
@@ -244,8 +252,82 @@ TEST_CASE("translation: errors in zh name the problem in Chinese, keeping the op
     INFO("mpdemo " << shown << "\nstderr: " << r.err);
     CHECK(r.exit_code == 2);
     CHECK(r.err.find("错误") != std::string::npos);
-    CHECK(english_words(r.err, scenario_words).empty());
+    CHECK(english_words(r.err, scenario_words) == std::vector<std::string>{});
     CHECK(r.err.find("error.") == std::string::npos);  // no key without its text
     for (const auto& k : c.kept) CHECK(r.err.find(k) != std::string::npos);
   }
+}
+
+TEST_CASE("translation: --help in zh holds no English, for mpdemo, every scenario and every command", "[cli][translation][help]") {
+  const auto names = listed_scenarios();
+  std::set<std::string> extra = as_words(names);
+  const std::vector<std::string> commands = {"list", "explain", "verify", "replay"};
+  extra.insert(commands.begin(), commands.end());
+  std::vector<std::vector<std::string>> screens = {{"--help"}};
+  for (const auto& n : names) screens.push_back({n, "--help"});
+  for (const auto& c : commands) screens.push_back({c, "--help"});
+  for (auto args : screens) {
+    args.insert(args.end(), {"--lang", "zh"});
+    auto r = run_mpdemo(args);
+    INFO("mpdemo " << args.front() << " --help --lang zh");
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.find("用法：") != std::string::npos);
+    std::istringstream lines(r.out);
+    for (std::string line; std::getline(lines, line);) {
+      INFO(line);
+      CHECK(english_words(line, extra) == std::vector<std::string>{});
+      CHECK(line.find("help.") == std::string::npos);  // a key shown instead of its text
+    }
+  }
+}
+
+TEST_CASE("translation: LANG=zh_CN.UTF-8 gives the Chinese --help and errors without --lang", "[cli][translation][help]") {
+  // run_mpdemo passes the environment on; LANG decides when --lang is absent.
+  std::map<std::string, std::string> saved;
+  for (const char* var : {"LANG", "LC_ALL", "LC_MESSAGES"})
+    if (const char* v = std::getenv(var)) saved[var] = v;
+  ::setenv("LANG", "zh_CN.UTF-8", 1);
+  ::unsetenv("LC_ALL");
+  ::unsetenv("LC_MESSAGES");
+  auto help = run_mpdemo({"ticket", "--help"});
+  auto error = run_mpdemo({"ticket", "--bogus"});
+  for (const char* var : {"LANG", "LC_ALL", "LC_MESSAGES"}) {
+    if (saved.count(var)) ::setenv(var, saved[var].c_str(), 1);
+    else ::unsetenv(var);
+  }
+  CHECK(help.out.find("买家进程个数") != std::string::npos);
+  CHECK(error.err.find("--bogus：这里没有这个选项") != std::string::npos);
+}
+
+TEST_CASE("translation: every option on every --help screen has its own text in en and zh", "[cli][translation][help]") {
+  // The English --help shows each option's text from the en catalogue; an
+  // option added without its catalogue lines shows its key, or its
+  // description from code (which is kept out of the code: the texts live in
+  // data/messages/*/help.json only).
+  const auto en = catalogue("en"), zh = catalogue("zh");
+  std::vector<std::vector<std::string>> screens = {{"--help"}};
+  for (const auto& n : listed_scenarios()) screens.push_back({n, "--help"});
+  for (const char* c : {"list", "explain", "verify", "replay"}) screens.push_back({c, "--help"});
+  int options = 0;
+  static const std::regex option_line("^  (-[a-zA-Z],)?(--[a-z][a-z0-9-]*|-[a-zA-Z])\\b.*");
+  for (auto args : screens) {
+    args.insert(args.end(), {"--lang", "en"});
+    auto r = run_mpdemo(args);
+    INFO("mpdemo " << args.front() << " --help");
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find("help.") == std::string::npos);
+    std::istringstream lines(r.out);
+    for (std::string line; std::getline(lines, line);) {
+      std::smatch m;
+      if (!std::regex_match(line, m, option_line)) continue;
+      ++options;
+      const std::string scope = args.front() == "--help" ? "mpdemo" : args.front();
+      const std::string name = m[2].str();
+      const bool own = en.contains("help." + scope + "." + name), common = en.contains("help.common." + name);
+      INFO(line);
+      CHECK((own || common));
+      CHECK(zh.contains((own ? "help." + scope + "." : "help.common.") + name));
+    }
+  }
+  CHECK(options > 150);
 }
