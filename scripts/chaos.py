@@ -132,9 +132,12 @@ def number_options(binary, scenario):
     out = subprocess.run([binary, scenario, "--help"], capture_output=True, text=True, env=env()).stdout
     options = []
     for line in out.splitlines():
-        m = re.match(r"\s+(?:-\w,)?(--[a-z][a-z0-9-]*)\s+(FLOAT|INT|UINT)", line)
+        m = re.match(r"\s+(?:-\w,)?(--[a-z][a-z0-9-]*)\s+(FLOAT|INT|UINT)(?::\[(-?[0-9.e+]+) - )?", line)
         if m and m.group(1) != "--seed":
-            options.append(m.group(1))
+            # The lowest value the option takes, when --help shows its range:
+            # "-1" is no bad number for an option that takes negatives.
+            lowest = float(m.group(3)) if m.group(3) else 0.0
+            options.append((m.group(1), lowest))
     return options
 
 
@@ -307,7 +310,7 @@ def main():
     rng = random.Random(seed)
     kinds = [k for k in (a.only.split(",") if a.only else ["kill-child", "kill-main", "hostile-db", "bad-number"])]
     scenarios = scenario_names(binary)
-    options = {s: number_options(binary, s) + ["--speed"] for s in scenarios}
+    options = {s: number_options(binary, s) + [("--speed", 0.0)] for s in scenarios}
     print(f"chaos: seed {seed}, {len(scenarios)} scenarios, kinds {','.join(kinds)}, "
           f"at most {a.runs} runs / {a.seconds:.0f} s (rerun: scripts/chaos --seed {seed})", flush=True)
 
@@ -332,8 +335,9 @@ def main():
                 what, problems = hostile_db(binary, rng, rng.choice(HOSTILE_DBS), rng.random() < 0.5, cwd)
                 given = {"db.json", "db.json.real"}
             else:
-                option = rng.choice(options[scenario])
-                what, problems = bad_number(binary, rng, scenario, option, rng.choice(BAD_NUMBERS), cwd)
+                option, lowest = rng.choice(options[scenario])
+                bad = [v for v in BAD_NUMBERS if not (v == "-1" and lowest <= -1)]
+                what, problems = bad_number(binary, rng, scenario, option, rng.choice(bad), cwd)
             left = wait_gone(binary, cwd, GRACE)
             files = sorted(set(os.listdir(cwd)) - given - {"db.json"})
             f = figures[kind]
