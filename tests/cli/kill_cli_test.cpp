@@ -87,6 +87,24 @@ nlohmann::json read_to_end(test::BackgroundRun& run) {
   }
 }
 
+// What a run said after a kill, read to its end: the processes named as
+// killed and as stopped (part.child_killed, part.child_stopped), and the
+// last line (the summary).
+struct PartEnds {
+  std::vector<std::string> killed, stopped;
+  nlohmann::json last;
+};
+PartEnds read_part_ends(test::BackgroundRun& run) {
+  PartEnds ends;
+  for (;;) {
+    auto e = run.next_event(60.0);
+    if (!e.is_object()) return ends;
+    if (e["kind"] == "part.child_killed") ends.killed.push_back(e["process"].get<std::string>());
+    if (e["kind"] == "part.child_stopped") ends.stopped.push_back(e["process"].get<std::string>());
+    ends.last = e;
+  }
+}
+
 }  // namespace
 
 TEST_CASE("SIGKILL of mpdemo ends every child it started", "[cli][kill]") {
@@ -229,15 +247,8 @@ TEST_CASE("rlock: a producer killed while consumers wait on the Condition ends t
     return true;
   }));
   REQUIRE(::kill(producer, SIGKILL) == 0);
-  std::vector<std::string> killed, stopped;
-  nlohmann::json last;
-  for (;;) {
-    auto e = run.next_event(60.0);
-    if (!e.is_object()) break;
-    if (e["kind"] == "part.child_killed") killed.push_back(e["process"].get<std::string>());
-    if (e["kind"] == "part.child_stopped") stopped.push_back(e["process"].get<std::string>());
-    last = e;
-  }
+  const PartEnds ends = read_part_ends(run);
+  const auto& [killed, stopped, last] = ends;
   const int status = run.wait_status(30.0);
   INFO(last.dump());
   REQUIRE(last["kind"] == "summary");
@@ -264,15 +275,8 @@ TEST_CASE("event: the Light killed while the cars wait for green ends the run, n
     return light != 0 && waiting == 3;
   }));
   REQUIRE(::kill(light, SIGKILL) == 0);
-  std::vector<std::string> killed, stopped;
-  nlohmann::json last;
-  for (;;) {
-    auto e = run.next_event(60.0);
-    if (!e.is_object()) break;
-    if (e["kind"] == "part.child_killed") killed.push_back(e["process"].get<std::string>());
-    if (e["kind"] == "part.child_stopped") stopped.push_back(e["process"].get<std::string>());
-    last = e;
-  }
+  const PartEnds ends = read_part_ends(run);
+  const auto& [killed, stopped, last] = ends;
   const int status = run.wait_status(30.0);
   INFO(last.dump());
   REQUIRE(last["kind"] == "summary");
