@@ -36,6 +36,7 @@
 #include "mp/shared_memory.hpp"
 #include "number_options.hpp"
 #include "proc_table.hpp"
+#include "serving_table.hpp"
 #include "setups.hpp"
 
 namespace mpdemo {
@@ -48,19 +49,6 @@ struct EchoOptions {
   int messages = 3;              // lines each client sends
   double think = 0.5;            // a client pauses this long after each reply
   double stagger = 0.1;          // client i connects (i - 1) * stagger after it starts, so they arrive in order
-};
-
-// Who is serving, updated by every server process. Lives in shared memory
-// made before any fork; the atomics are lock-free, so they work across
-// processes. Each connection served takes an entry naming its server, rather
-// than raising a count: a server killed while serving never lowers a count
-// (its destructor does not run), so a replacement would be counted beside a
-// dead process; a dead server's entry is simply not counted.
-struct ServeStats {
-  static constexpr int kEntries = 256;            // more than --clients allows: one per connection
-  std::atomic<int> next{0};                       // the next free entry
-  std::atomic<pid_t> serving_pid[kEntries] = {};  // the server of each connection; 0 once it ended
-  std::atomic<int> max_serving{0};                // the most ever served at once
 };
 
 // True while `pid` runs: it has a /proc entry and is not a zombie.
@@ -90,7 +78,7 @@ struct ServeTask {
   int listen_fd;
   double accept_timeout;
   double idle_timeout;
-  ServeStats* stats;
+  ServingTable* stats;
 };
 
 std::string upper(std::string text) {
@@ -101,12 +89,9 @@ std::string upper(std::string text) {
 // Counts this process as serving for as long as it lives.
 class ServingSlot {
  public:
-  explicit ServingSlot(ServeStats& stats) : stats_(stats), entry_(stats.next.fetch_add(1) % ServeStats::kEntries) {
+  explicit ServingSlot(ServingTable& stats) : stats_(stats), entry_(stats.next.fetch_add(1) % ServingTable::kEntries) {
     stats_.serving_pid[entry_].store(::getpid());
-    for (const auto& pid : stats_.serving_pid) {
-      const pid_t p = pid.load();
-      if (p != 0 && (p == ::getpid() || server_alive(p))) ++now_;
-    }
+    now_ = count_servers(stats_, ::getpid(), server_alive);
     int seen = stats_.max_serving.load();
     while (now_ > seen && !stats_.max_serving.compare_exchange_weak(seen, now_)) {
     }
@@ -117,7 +102,7 @@ class ServingSlot {
   int now() const { return now_; }
 
  private:
-  ServeStats& stats_;
+  ServingTable& stats_;
   int entry_;
   int now_ = 0;
 };
@@ -126,7 +111,7 @@ class ServingSlot {
 // back upper-cased (TCP carries a stream of bytes, not messages: the server
 // echoes each chunk as it comes). Emits through mp::events directly because a
 // pool task has no Context; Context::emit is the same call.
-int serve_connection(TcpStream& conn, mp::Timeout idle, ServeStats& stats) {
+int serve_connection(TcpStream& conn, mp::Timeout idle, ServingTable& stats) {
   const std::uint16_t peer = conn.peer_port();
   ServingSlot slot(stats);
   mp::events::emit("echo.serving", {{"peer_port", peer}, {"serving", slot.now()}, {"span_begin", "echo.serving"}});
@@ -204,7 +189,7 @@ struct EchoTimeouts {
 };
 
 // --mode process: accept, hand the connection to a new process, accept again.
-std::set<pid_t> serve_with_processes(const EchoOptions& o, Context& ctx, TcpListener& listener, ServeStats& stats,
+std::set<pid_t> serve_with_processes(const EchoOptions& o, Context& ctx, TcpListener& listener, ServingTable& stats,
                                      const EchoTimeouts& t, int& failed) {
   std::vector<mp::Process> handlers;
   handlers.reserve(static_cast<std::size_t>(o.clients));
@@ -258,7 +243,7 @@ Summary run_echo_server(const EchoOptions& o, Context& ctx) {
   // workers, handlers) inherits it. The backlog holds the clients nobody
   // has accepted yet (seed 003: listen(5)).
   TcpListener listener(std::max(5, o.clients));
-  mp::Shared<ServeStats> stats;
+  mp::Shared<ServingTable> stats;
   mp::SharedMapping reports_memory(sizeof(ClientReport) * static_cast<std::size_t>(o.clients));
   auto* reports = static_cast<ClientReport*>(reports_memory.data());
 
