@@ -1,8 +1,9 @@
-// mpbench: mpcore doing the work of ../shared/peer/py_baseline.py.
+// mpbench: mpcore doing the work of bench/peers/python_baseline.py.
 //   mpbench [case ...]      (default: all cases, in the baseline's order)
 //   mpbench --list          (the case names)
 // Prints one JSON line per case, with the baseline's keys in its order:
 //   {"case": ..., "n": ..., "seconds": ..., "per_s": ...}
+// and, for a probe (dead_holder), the line that probe makes.
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -11,8 +12,9 @@
 #include <vector>
 
 #include "cases.hpp"
-#include "mp/deadline.hpp"
+#include "dead_holder_case.hpp"
 #include "ipc_cases.hpp"
+#include "mp/deadline.hpp"
 #include "pool_cases.hpp"
 #include "process_cases.hpp"
 #include "sqlite_cases.hpp"
@@ -38,38 +40,66 @@ std::span<const Case> cases() {
   return table;
 }
 
+std::span<const Probe> probes() {
+  static const Probe table[] = {
+      {"dead_holder", dead_holder},
+  };
+  return table;
+}
+
 }  // namespace bench
+
+namespace {
+
+void print_line(const nlohmann::ordered_json& line) {
+  std::printf("%s\n", line.dump().c_str());
+  std::fflush(stdout);
+}
+
+void run_case(const bench::Case& c) {
+  double seconds = c.run(c.default_n);
+  nlohmann::ordered_json line;
+  line["case"] = c.name;
+  line["n"] = c.default_n;
+  line["seconds"] = std::round(seconds * 1e4) / 1e4;
+  line["per_s"] = std::llround(static_cast<double>(c.default_n) / seconds);
+  print_line(line);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   if (argc == 2 && std::strcmp(argv[1], "--list") == 0) {
     for (const auto& c : bench::cases()) std::printf("%s\n", c.name);
+    for (const auto& p : bench::probes()) std::printf("%s\n", p.name);
     return 0;
   }
-  std::vector<const bench::Case*> chosen;
+  // Each chosen name: a rate case or a probe, in the order given.
+  std::vector<std::pair<const bench::Case*, const bench::Probe*>> chosen;
   for (int i = 1; i < argc; ++i) {
     const bench::Case* found = nullptr;
+    const bench::Probe* probe = nullptr;
     for (const auto& c : bench::cases())
       if (std::strcmp(c.name, argv[i]) == 0) found = &c;
-    if (!found) {
+    for (const auto& p : bench::probes())
+      if (std::strcmp(p.name, argv[i]) == 0) probe = &p;
+    if (!found && !probe) {
       std::fprintf(stderr, "mpbench: error: unknown case '%s'; cases:", argv[i]);
       for (const auto& c : bench::cases()) std::fprintf(stderr, " %s", c.name);
+      for (const auto& p : bench::probes()) std::fprintf(stderr, " %s", p.name);
       std::fprintf(stderr, "\n");
       return 2;
     }
-    chosen.push_back(found);
+    chosen.emplace_back(found, probe);
   }
-  if (chosen.empty())
-    for (const auto& c : bench::cases()) chosen.push_back(&c);
+  if (chosen.empty()) {
+    for (const auto& c : bench::cases()) chosen.emplace_back(&c, nullptr);
+    for (const auto& p : bench::probes()) chosen.emplace_back(nullptr, &p);
+  }
 
-  for (const bench::Case* c : chosen) {
-    double seconds = c->run(c->default_n);
-    nlohmann::ordered_json line;
-    line["case"] = c->name;
-    line["n"] = c->default_n;
-    line["seconds"] = std::round(seconds * 1e4) / 1e4;
-    line["per_s"] = std::llround(static_cast<double>(c->default_n) / seconds);
-    std::printf("%s\n", line.dump().c_str());
-    std::fflush(stdout);
+  for (const auto& [c, probe] : chosen) {
+    if (c) run_case(*c);
+    else print_line(probe->run());
   }
   return 0;
 }
