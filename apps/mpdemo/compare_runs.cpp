@@ -69,6 +69,10 @@ void refuse_what_two_runs_cannot_share(const CompareEntry& entry, const CLI::App
   if (!options.trace.empty()) refuse("--trace");
   if (options.chart) refuse("--chart");
   if (!options.record.empty()) refuse("--record");
+  // A stepped run waits for keys on the terminal, and one order cannot hold
+  // for both runs: the fix (a lock) makes some orders impossible.
+  if (options.step) refuse("--step");
+  if (!options.order.empty()) refuse("--order");
   for (const char* const* run = entry.runs; *run; ++run)
     for (const auto& flag : words_of(*run)) {
       const CLI::Option* opt = scenario.get_option_no_throw(flag);

@@ -181,6 +181,8 @@ TEST_CASE("compare: no fix, a fix flag given, or an option two runs cannot share
       {{"ticket", "--compare", "--predict", "3"}, "--predict cannot go with it"},
       {{"ticket", "--compare", "--timeline", "t.html"}, "--timeline cannot go with it"},
       {{"manager", "--compare", "--record", "r.jsonl"}, "--record cannot go with it"},
+      {{"ticket", "--compare", "--step"}, "--step cannot go with it"},
+      {{"manager", "--compare", "--order", "1,2"}, "--order cannot go with it"},
   };
   for (const auto& b : bad) {
     auto r = test::run_mpdemo(b.args);
