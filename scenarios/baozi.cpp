@@ -2,10 +2,12 @@
 // seeds 000, 002, 003 and 004: cooks put buns in a basin, eaters take them).
 //
 // The basin is the channel between them:
-//   --via queue     a Queue; eaters stop on a sentinel (--end sentinel: the
-//                   main process puts one per eater once the cooks are done,
-//                   like Python's None) or when get(timeout) raises Empty
-//                   (--end timeout);
+//   --via queue     a Queue; eaters stop when get(timeout) raises Empty
+//                   (--end timeout, the default: seed 000's eater leaves after
+//                   get(timeout=5) finds nothing) or on a sentinel (--end
+//                   sentinel: the main process puts one per eater once the
+//                   cooks are done, like Python's None; the default under
+//                   --order/--step, whose driver needs an end it can see);
 //   --via pipe      a Pipe; every process closes the end it does not use, so
 //                   the eaters' recv() raises EOFError once every cook has
 //                   closed its sending end (--end eof), or a sentinel
@@ -21,7 +23,7 @@
 // Try:  mpdemo baozi
 //       mpdemo baozi --via joinable --producers 3 --consumers 2
 //       mpdemo baozi --via pipe --producers 2 --consumers 2
-//       mpdemo baozi --end timeout --consumers 3
+//       mpdemo baozi --end sentinel --consumers 3   (no waiting out the timeout at the end)
 //       mpdemo baozi --consumers 2 --order 2   (refused: Eater-1 asks for a bun before any is made)
 //       mpdemo baozi --items 2 --order 1,2,1,2,*   (each bun eaten as soon as it is put)
 #include <signal.h>
@@ -43,7 +45,8 @@ namespace {
 
 struct BaoziOptions {
   std::string via = "queue";  // queue | pipe | joinable
-  std::string end = "auto";   // sentinel | timeout | eof | join; auto: queue->sentinel, pipe->eof, joinable->join
+  std::string end = "auto";   // sentinel | timeout | eof | join; auto: queue->timeout (seed 000; sentinel when
+                              // stepped), pipe->eof, joinable->join
   int producers = 1;          // seed 000: one cook
   int consumers = 1;          // seed 000: one eater
   int items = 5;              // buns per cook (seed 000: 1..5)
@@ -128,7 +131,9 @@ std::optional<Bun> next_bun(const BaoziOptions& o, const Context& ctx, const Pla
   }
   // Joinable eaters are daemons: they wait for ever and the main process
   // stops them. The others wait a bounded time.
-  const mp::Timeout wait = plan.end == End::Timeout ? ctx.timeout(o.get_timeout)
+  // The floor keeps --speed 0 honest: a cook that is still being forked
+  // must not end the meal.
+  const mp::Timeout wait = plan.end == End::Timeout ? ctx.timeout(o.get_timeout, 0.25)
                            : plan.via == Via::Joinable ? std::nullopt
                                                        : plan.safety;
   try {
@@ -180,7 +185,10 @@ Plan make_plan(const BaoziOptions& o, const Context& ctx) {
   Plan p{};
   p.via = o.via == "pipe" ? Via::Pipe : o.via == "joinable" ? Via::Joinable : Via::Queue;
   std::string end = o.end;
-  if (end == "auto") end = p.via == Via::Pipe ? "eof" : p.via == Via::Joinable ? "join" : "sentinel";
+  // Stepped runs end by sentinel: the step driver sees a sentinel put, not a
+  // timeout running out.
+  if (end == "auto")
+    end = p.via == Via::Pipe ? "eof" : p.via == Via::Joinable ? "join" : steps::active() ? "sentinel" : "timeout";
   p.end = end == "timeout" ? End::Timeout : end == "eof" ? End::Eof : end == "join" ? End::Join : End::Sentinel;
   const bool fits = (p.via == Via::Queue && (p.end == End::Sentinel || p.end == End::Timeout)) ||
                     (p.via == Via::Pipe && (p.end == End::Eof || p.end == End::Sentinel)) ||
@@ -315,7 +323,7 @@ RunFunction setup_baozi(CLI::App& app) {
   app.add_option("--via", o->via, "the basin: queue, pipe or joinable (a JoinableQueue)")
       ->capture_default_str()
       ->check(CLI::IsMember({"queue", "pipe", "joinable"}));
-  app.add_option("--end", o->end, "how eaters stop: sentinel, timeout, eof (pipe), join (joinable); auto picks")
+  app.add_option("--end", o->end, "how eaters stop: sentinel, timeout, eof (pipe), join (joinable); auto: timeout (queue), eof, join")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "sentinel", "timeout", "eof", "join"}));
   add_whole(app, "--producers", o->producers, "cook processes", 1, 500);

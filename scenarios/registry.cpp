@@ -48,7 +48,8 @@ const ScenarioEntry kScenarios[] = {
     {"manager", "a dict in a Manager server process, decremented by 100 processes with and without a lock",
      "mpdemo manager --lock", "--lock; ", setup_manager},
     {"value-array", "a shared double and int array, and a shared counter with and without its lock",
-     "mpdemo value-array", "; --processes 2 --increments 200000", setup_value_array},
+     "mpdemo value-array", "; --processes 2 --increments 200000; --numbers docs",
+     setup_value_array},
     {"rlock", "a Lock acquired twice deadlocks (seen with a timeout); an RLock may be re-acquired; a Condition",
      "mpdemo rlock", "; --depth 5 --consumers 4 --batches 4", setup_rlock},
     // Communication
@@ -63,7 +64,7 @@ const ScenarioEntry kScenarios[] = {
     {"baozi", "producers and consumers of buns through a queue, a pipe or a JoinableQueue",
      "mpdemo baozi --via joinable --producers 2 --consumers 2",
      "; --via pipe --producers 2 --consumers 2; --via pipe --end sentinel; --via joinable --producers 3 --consumers 2; "
-     "--end timeout --producers 2 --consumers 3",
+     "--end sentinel --producers 2 --consumers 3",
      setup_baozi},
     // Pools
     {"pool", "Pool(5).map over 100 tasks vs 100 processes; apply vs apply_async; callbacks in the main process",

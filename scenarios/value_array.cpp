@@ -1,16 +1,18 @@
-// value-array: numbers in shared memory (seed 004's Value and Array example,
-// as in Python's documentation: Value('d', 0.0), Array('i', range(10))).
+// value-array: numbers in shared memory (seed 004's Value and Array example:
+// Value('d', 0.0), Array('i', range(10))).
 //
 // Part 1: the parent makes a shared double and a shared int array; a child
-// sets the double to 3.1415927 and negates every element; after join the
-// parent sees the child's values. (An ordinary variable would not change:
-// see `mpdemo isolation`.)
+// sets the double to 3.14 and a[0] to 5, as seed 004's child does (--numbers
+// docs: 3.1415927 and every element negated, as in Python's documentation);
+// after join the parent sees the child's values. (An ordinary variable would
+// not change: see `mpdemo isolation`.)
 // Part 2: a shared counter that N processes each increment K times, twice.
 // First as "v.value += 1", which is a locked read and then a locked write:
 // two steps, so increments made between them by others are lost. Then with
 // the whole read-and-write under the Value's own lock (get_lock()): exact.
 //
 // Try:  mpdemo value-array
+//       mpdemo value-array --numbers docs
 //       mpdemo value-array --processes 8 --increments 50000
 //       mpdemo value-array --processes 2 --increments 1 --order 1,2,1,2   (both read 0, both write 1)
 #include <CLI/CLI.hpp>
@@ -36,7 +38,7 @@ namespace {
 
 struct ValueArrayOptions {
   int length = 10;            // seed 004: Array('i', range(10))
-  double pi = 3.1415927;      // Python docs: n.value = 3.1415927
+  std::string numbers = "tutorial";  // what the child writes: tutorial (seed 004) or docs (Python's documentation)
   int processes = 4;
   // Per process. Enough that the processes really run at the same time:
   // a few thousand finish within one time slice, before the next one wakes.
@@ -45,8 +47,28 @@ struct ValueArrayOptions {
 
 enum class Increment { ValueThenSetValue, UnderGetLock };
 
+// What the child of part 1 writes, and what the parent must then see.
+struct ChildWrites {
+  const char* event;  // the child's line
+  double value;
+  bool negate_all;    // docs: a[i] = -a[i] for every i; tutorial: a[0] = 5 only
+  int first;          // tutorial: the new a[0]
+};
+constexpr ChildWrites kTutorialWrites{"value-array.child_wrote", 3.14, false, 5};  // seed 004: n.value = 3.14; a[0] = 5
+constexpr ChildWrites kDocsWrites{"value-array.child_wrote_docs", 3.1415927, true, 0};  // Python docs: 3.1415927, a[i] = -a[i]
+
+// The array as the child leaves it.
+std::vector<int> after_child(const ChildWrites& w, std::vector<int> a) {
+  if (w.negate_all) {
+    for (int& x : a) x = -x;
+  } else if (!a.empty()) {
+    a[0] = w.first;
+  }
+  return a;
+}
+
 // A double as Python prints it (the renderer shows floats with 2 decimals,
-// which would hide the point: the child's 3.1415927 arrives whole).
+// which would hide the point with --numbers docs: 3.1415927 arrives whole).
 std::string double_text(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.8g", v);
@@ -55,6 +77,7 @@ std::string double_text(double v) {
 
 // Part 1. Returns whether the parent saw everything the child wrote.
 bool show_value_and_array(const ValueArrayOptions& o, const Context& ctx) {
+  const ChildWrites& writes = o.numbers == "docs" ? kDocsWrites : kTutorialWrites;
   mp::Value<double> number(0.0);  // Python: Value('d', 0.0)
   std::vector<int> initial(static_cast<std::size_t>(o.length));
   std::iota(initial.begin(), initial.end(), 0);
@@ -63,9 +86,16 @@ bool show_value_and_array(const ValueArrayOptions& o, const Context& ctx) {
 
   mp::Process child(
       [&] {
-        number.set_value(o.pi);
-        for (std::size_t i = 0; i < numbers.size(); ++i) numbers.set(i, -numbers.get(i));
-        ctx.emit("value-array.child_wrote", {{"value", number.value()}, {"value_text", double_text(number.value())}, {"array", numbers.to_vector()}});
+        number.set_value(writes.value);
+        if (writes.negate_all) {
+          for (std::size_t i = 0; i < numbers.size(); ++i) numbers.set(i, -numbers.get(i));
+        } else {
+          numbers.set(0, writes.first);
+        }
+        ctx.emit(writes.event, {{"value", number.value()},
+                                {"value_text", double_text(number.value())},
+                                {"first", numbers.get(0)},
+                                {"array", numbers.to_vector()}});
       },
       "Child");
   child.start();
@@ -74,9 +104,7 @@ bool show_value_and_array(const ValueArrayOptions& o, const Context& ctx) {
   const double seen = number.value();
   const std::vector<int> seen_array = numbers.to_vector();
   ctx.emit("value-array.parent_sees", {{"value", seen}, {"value_text", double_text(seen)}, {"array", seen_array}});
-  bool ok = child.exitcode() == 0 && seen == o.pi;
-  for (std::size_t i = 0; i < seen_array.size(); ++i) ok = ok && seen_array[i] == -initial[i];
-  return ok;
+  return child.exitcode() == 0 && seen == writes.value && seen_array == after_child(writes, initial);
 }
 
 // Part 2. N processes each add 1 to a shared counter K times; returns the
@@ -136,7 +164,8 @@ Summary run_value_array(const ValueArrayOptions& o, Context& ctx) {
   ctx.emit("value-array.counter_result", {{"value", locked}, {"expected", expected}, {"lost", expected - locked}});
 
   Summary s;
-  s.figures = {{"length", o.length},
+  s.figures = {{"numbers", o.numbers},
+               {"length", o.length},
                {"processes", o.processes},
                {"increments", o.increments},
                {"expected", expected},
@@ -153,6 +182,10 @@ Summary run_value_array(const ValueArrayOptions& o, Context& ctx) {
 RunFunction setup_value_array(CLI::App& app) {
   auto o = std::make_shared<ValueArrayOptions>();
   add_whole(app, "--length", o->length, "length of the shared int array", 1, 100);
+  app.add_option("--numbers", o->numbers,
+                 "what the child writes: tutorial (3.14 and a[0] = 5) or docs (3.1415927, every element negated)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"tutorial", "docs"}));
   add_whole(app, "--processes", o->processes, "processes incrementing the shared counter", 1, 256);
   add_whole(app, "--increments", o->increments, "increments by each process", 1, 10000000);
   return [o](Context& ctx) { return run_value_array(*o, ctx); };

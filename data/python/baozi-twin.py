@@ -4,13 +4,15 @@
 The producer/consumer model puts a buffer (the basin) between the processes
 that make things and those that use them. The hard part is the end: an eater
 blocked in get() does not know that the cooks are done. The ways out:
+  timeout   get(timeout=T) raises Empty and the eater leaves (too early if a cook is slower
+            than T); the tutorial's way, and the default with a queue
   sentinel  once every cook is done, main puts one None per eater
-  timeout   get(timeout=T) raises Empty and the eater leaves (too early if a cook is slower than T)
   join      a JoinableQueue: eaters call task_done() and never leave (daemons);
             each cook's join() returns once every bun put so far is eaten
   eof       with a Pipe: recv() raises EOFError once every copy of the sending end is closed
 
 Try:  python3 baozi-twin.py
+      python3 baozi-twin.py --end sentinel
       python3 baozi-twin.py --via joinable --producers 2 --consumers 2
       python3 baozi-twin.py --via pipe --producers 2 --consumers 3
 """
@@ -109,7 +111,7 @@ def main():
     parser.add_argument("--seed", type=int, default=random.randrange(1_000_000), help="fix every random choice")
     parser.add_argument("--speed", type=float, default=1.0, help="multiply every sleep and timeout by F")
     args = parser.parse_args()
-    end = args.end if args.end != "auto" else {"queue": "sentinel", "pipe": "eof", "joinable": "join"}[args.via]
+    end = args.end if args.end != "auto" else {"queue": "timeout", "pipe": "eof", "joinable": "join"}[args.via]
     fits = {"queue": ("sentinel", "timeout"), "pipe": ("eof",), "joinable": ("join",)}[args.via]
     if end not in fits:
         parser.error(f"--end {end} does not work with --via {args.via} (use {' or '.join(fits)})")

@@ -27,7 +27,7 @@ TEST_CASE("baozi: every bun is eaten exactly once, every process ends", "[cli][b
   auto c = GENERATE(Case{"", 5}, Case{"--via pipe --producers 2", 10},
                     Case{"--via pipe --producers 2 --consumers 3", 10}, Case{"--via pipe --end sentinel --consumers 2", 5},
                     Case{"--via joinable --producers 3 --consumers 2", 15},
-                    Case{"--end timeout --producers 2 --consumers 3", 10},
+                    Case{"--end timeout --producers 2 --consumers 3", 10}, Case{"--end sentinel --consumers 2", 5},
                     Case{"--producers 4 --consumers 4 --items 25", 100}, Case{"--items 0 --consumers 2", 0});
   std::vector<std::string> args{"baozi"};
   for (auto& w : words(c.args)) args.push_back(w);
@@ -49,6 +49,23 @@ TEST_CASE("baozi: every bun is eaten exactly once, every process ends", "[cli][b
   }
   CHECK(ate == c.buns);
   CHECK(static_cast<int>(eaten.size()) == c.buns);
+}
+
+TEST_CASE("baozi: with a queue the eaters leave by get(timeout) by default, as seed 000's eater does", "[cli][baozi]") {
+  auto r = run_json({"baozi", "--consumers", "2", "--speed", "0.05", "--seed", "3"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.summary()["end"] == "timeout");
+  CHECK(test::count_kind(r, "baozi.timeout") == 2);  // each eater's get(timeout) raised Empty
+  CHECK(test::count_kind(r, "baozi.sentinels_sent") == 0);
+  CHECK(test::count_kind(r, "baozi.got_sentinel") == 0);
+
+  // The sentinel is an option, and the end under --order, whose driver sees a put but not a clock.
+  auto sentinel = run_json({"baozi", "--consumers", "2", "--end", "sentinel", "--speed", "0.05", "--seed", "3"});
+  REQUIRE(sentinel.exit_code == 0);
+  CHECK(sentinel.summary()["end"] == "sentinel");
+  CHECK(test::count_kind(sentinel, "baozi.got_sentinel") == 2);
+  CHECK(test::count_kind(sentinel, "baozi.timeout") == 0);
 }
 
 TEST_CASE("baozi --via joinable: the daemon eaters are stopped after the cooks' join", "[cli][baozi]") {

@@ -71,6 +71,7 @@ const std::set<std::string>& allowed_words() {
       // option values the student types
       "json", "sqlite", "naive", "transaction", "atomic", "queue", "pipe", "joinable", "sentinel", "timeout",
       "eof", "auto", "wait", "sigchld", "ignore", "process", "pool", "segv", "abort", "fcfs", "sjf", "rr", "mlfq",
+      "tutorial", "docs",
       "zh", "en",
       // names of things the help points to
       "SQLite", "Chrome", "Perfetto", "HTML", "HTTP", "TCP", "CPU", "KTV", "WAL", "MLFQ", "FCFS", "SJF", "RR",

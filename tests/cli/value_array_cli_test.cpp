@@ -9,13 +9,37 @@
 
 using test::run_json;
 
-TEST_CASE("value-array: the parent sees what the child wrote", "[cli][value-array]") {
+TEST_CASE("value-array: the parent sees what the child wrote: 3.14 and a[0] = 5 by default, as in seed 004",
+          "[cli][value-array]") {
   auto length = GENERATE(1, 10, 100);
   auto r = run_json({"value-array", "--length", std::to_string(length), "--increments", "1000", "--speed", "0.05",
                      "--seed", "1"});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   CHECK(r.check("child_values_seen")["ok"] == true);
+  CHECK(r.summary()["numbers"] == "tutorial");
+  CHECK(test::count_kind(r, "value-array.child_wrote") == 1);
+  bool seen = false;
+  for (const auto& e : r.events) {
+    if (e["kind"] != "value-array.parent_sees") continue;
+    seen = true;
+    CHECK(e["value"].get<double>() == 3.14);
+    CHECK(e["value_text"] == "3.14");
+    const auto array = e["array"].get<std::vector<int>>();
+    REQUIRE(array.size() == static_cast<std::size_t>(length));
+    CHECK(array[0] == 5);
+    for (int i = 1; i < length; ++i) CHECK(array[static_cast<std::size_t>(i)] == i);
+  }
+  CHECK(seen);
+}
+
+TEST_CASE("value-array --numbers docs: the Python documentation's 3.1415927 and every element negated",
+          "[cli][value-array]") {
+  auto r = run_json({"value-array", "--numbers", "docs", "--increments", "1000", "--speed", "0.05", "--seed", "1"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.check("child_values_seen")["ok"] == true);
+  CHECK(test::count_kind(r, "value-array.child_wrote_docs") == 1);
   bool seen = false;
   for (const auto& e : r.events) {
     if (e["kind"] != "value-array.parent_sees") continue;
@@ -23,10 +47,11 @@ TEST_CASE("value-array: the parent sees what the child wrote", "[cli][value-arra
     CHECK(e["value"].get<double>() == 3.1415927);
     CHECK(e["value_text"] == "3.1415927");
     const auto array = e["array"].get<std::vector<int>>();
-    REQUIRE(array.size() == static_cast<std::size_t>(length));
-    for (int i = 0; i < length; ++i) CHECK(array[static_cast<std::size_t>(i)] == -i);
+    REQUIRE(array.size() == 10);
+    for (int i = 0; i < 10; ++i) CHECK(array[static_cast<std::size_t>(i)] == -i);
   }
   CHECK(seen);
+  CHECK(test::run_mpdemo({"value-array", "--numbers", "pi"}).exit_code == 2);
 }
 
 TEST_CASE("value-array: the counter under get_lock() is exact and the unlocked one never gains", "[cli][value-array]") {
