@@ -2,18 +2,27 @@
 // write one file").
 //
 // Each writer opens the file on its own, as Python's open(path, "a") does:
-// O_APPEND, cursor moved to the end. It reports that cursor, waits a random
-// moment (the other writers open the file meanwhile and see the same end),
-// writes its record with one write(2) and reports the cursor again. The
-// cursor seen at open is stale by the time of the write, yet no record lands
-// on another: with O_APPEND the kernel moves to the end of the file and
-// writes in one step. At the end the parent reads the file back and checks
-// that every record is there, once and whole.
+// O_APPEND, cursor moved to the end. It reports that cursor, writes its
+// record with one write(2) and reports the cursor again. By default, as in
+// the tutorial, nothing pauses between open and write, and its records are
+// 7 bytes long (seed 003 writes '姑娘' and a digit): the writers start a
+// little after each other, each opens after the one before has written, and
+// the cursors read 0, 7, 14 ... 63.
+//
+// --delay-max S makes each writer wait a random 0..S seconds between open
+// and write: the others open the file meanwhile and see the same end, so
+// the cursor seen at open is stale by the time of the write. Yet no record
+// lands on another: with O_APPEND the kernel moves to the end of the file
+// and writes in one step. At the end the parent reads the file back and
+// checks that every record is there, once and whole.
 //
 // --no-append shows the broken variant: open for writing, seek to the end,
-// wait, write. Now the stale cursor is used, and records overwrite each other.
+// wait, write. Now the stale cursor is used, and records overwrite each
+// other. It needs the writers to overlap, so its pause is 0.5 s unless
+// --delay-max says otherwise.
 //
-// Try:  mpdemo file-append                  (10 records, each whole)
+// Try:  mpdemo file-append                  (10 records, cursors 0, 7 ... 63)
+//       mpdemo file-append --delay-max 0.5  (every cursor stale, every record whole)
 //       mpdemo file-append --no-append      (records lost)
 //       mpdemo file-append --file log.txt --keep-file
 #include <fcntl.h>
@@ -23,6 +32,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -50,9 +60,29 @@ struct FileAppendOptions {
   std::string file;         // empty: a fresh temporary file in the current directory
   bool keep_file = false;
   bool no_append = false;
-  double delay_max = 0.5;   // between open and write, a random 0..S seconds
-  int record_bytes = 48;    // each record's length, newline included
+  // Between open and write, a random 0..S seconds. Seed 003 pauses nowhere;
+  // --no-append needs the writers to overlap (see resolved()).
+  double delay_max = 0.0;
+  bool delay_given = false;  // --delay-max on the command line
+  int record_bytes = 7;      // each record's length, newline included (seed 003: '姑娘N', 7 bytes in UTF-8)
+
+  // The options as the run uses them: --no-append without --delay-max
+  // waits up to 0.5 s, or the writers would rarely overlap and nothing
+  // would be overwritten.
+  FileAppendOptions resolved() const {
+    FileAppendOptions r = *this;
+    if (no_append && !delay_given) r.delay_max = 0.5;
+    return r;
+  }
 };
+
+// A record as short as seed 003's holds only its writer's number ("W-0003\n");
+// from this length on it also holds the pid ("Writer-03 pid 12345 ...\n").
+constexpr int kRecordWithPid = 32;
+
+// Digits of a writer's number in a short record of `bytes` ("W-", digits, newline).
+int short_record_digits(int bytes) { return bytes - 3; }
+int digits_of(int n) { return n < 10 ? 1 : 1 + digits_of(n / 10); }
 
 // Where one writer's cursor was, in shared memory. Written only by that
 // writer; read by the parent after joining it.
@@ -62,9 +92,14 @@ struct WriterReport {
 };
 
 // The record of writer `index` (1-based), exactly `bytes` long with its
-// newline: "Writer-03 pid 12345 ........\n". The parent rebuilds it from the
-// pid to tell a whole record from a torn or overwritten one.
+// newline: "Writer-03 pid 12345 ........\n", or "W-0003\n" when short. The
+// parent rebuilds it to tell a whole record from a torn or overwritten one.
 std::string record_text(int index, pid_t pid, int bytes) {
+  if (bytes < kRecordWithPid) {
+    char text[32];
+    std::snprintf(text, sizeof text, "W-%0*d\n", short_record_digits(bytes), index);
+    return text;
+  }
   char head[64];
   std::snprintf(head, sizeof head, "Writer-%02d pid %d ", index, static_cast<int>(pid));
   std::string text = head;
@@ -87,7 +122,7 @@ void writer(const FileAppendOptions& o, const Context& ctx, const std::string& p
   // Python's "a" mode moves to the end at open; so do we, in both modes.
   report.opened_at = ::lseek(fd.get(), 0, SEEK_END);
   ctx.emit("file-append.opened", {{"position", report.opened_at}, {"span_begin", "file-append.open_to_write"}});
-  ctx.sleep(delay);  // the others open the file now and see the same end
+  ctx.sleep(delay);  // with a pause, the others open the file now and see the same end
   steps::at(index, o.no_append ? "file-append.write_at" : "file-append.append", {{"offset", report.opened_at}});
   mp::write_all(fd.get(), record.data(), record.size());
   report.after = ::lseek(fd.get(), 0, SEEK_CUR);
@@ -203,7 +238,27 @@ class TargetFile {
   std::optional<RemovedWhenWeEnd> remover_;  // last: the file exists before it
 };
 
-Summary run_file_append(const FileAppendOptions& o, Context& ctx) {
+// The cursors seen at open, smallest first, as a student reads them out:
+// "0, 7, 14, 21" (the middle cut when there are many).
+std::string cursors_text(std::vector<long long> cursors) {
+  std::sort(cursors.begin(), cursors.end());
+  constexpr std::size_t kShown = 12;
+  std::string text;
+  for (std::size_t i = 0; i < cursors.size(); ++i) {
+    if (cursors.size() > kShown && i == kShown - 2) {
+      text += ", …";
+      i = cursors.size() - 2;
+    }
+    text += (text.empty() ? "" : ", ") + std::to_string(cursors[i]);
+  }
+  return text;
+}
+
+Summary run_file_append(const FileAppendOptions& given, Context& ctx) {
+  const FileAppendOptions o = given.resolved();
+  if (o.record_bytes < kRecordWithPid && digits_of(o.writers) > short_record_digits(o.record_bytes))
+    throw UsageError("file-append.record_too_short",
+                     {{"bytes", o.record_bytes}, {"writers", o.writers}, {"needed", digits_of(o.writers) + 3}});
   TargetFile target(o);
   ctx.emit(o.no_append ? "file-append.setup_no_append" : "file-append.setup",
            {{"writers", o.writers}, {"file", target.path()}, {"size", target.initial_size()}});
@@ -255,7 +310,9 @@ Summary run_file_append(const FileAppendOptions& o, Context& ctx) {
   // Writers whose record did not land where their cursor was at open.
   int stale = 0;
   std::set<long long> landing;
+  std::vector<long long> cursors;  // at open, by writer
   for (int i = 0; i < o.writers; ++i) {
+    if (reports[i].opened_at >= 0) cursors.push_back(reports[i].opened_at);  // as f.tell() reads it
     if (reports[i].after < 0) continue;
     const long long at = reports[i].after - o.record_bytes;
     landing.insert(at);
@@ -266,6 +323,10 @@ Summary run_file_append(const FileAppendOptions& o, Context& ctx) {
   if (lost > 0 || torn > 0) {
     ctx.emit("file-append.verdict_lost", {{"present", present}, {"writers", o.writers}, {"lost", lost},
                                           {"torn", torn}, {"bytes", content.size()}, {"expected_bytes", expected_bytes}});
+  } else if (stale == 0 && !o.no_append) {
+    // The tutorial's picture: each writer opened after the one before had written.
+    ctx.emit("file-append.verdict_in_turn", {{"present", present}, {"bytes", content.size()},
+                                             {"record_bytes", o.record_bytes}, {"cursors", cursors_text(cursors)}});
   } else {
     ctx.emit("file-append.verdict_ok", {{"present", present}, {"stale", stale}, {"bytes", content.size()}});
   }
@@ -275,6 +336,8 @@ Summary run_file_append(const FileAppendOptions& o, Context& ctx) {
   s.figures = {{"writers", o.writers},     {"file", target.path()},        {"append", !o.no_append},
                {"records", present},       {"lines", lines},               {"lost", lost},
                {"torn", torn},             {"duplicated", duplicated},     {"stale_cursors", stale},
+               {"cursors", cursors_text(cursors)}, {"cursors_at_open", cursors},
+               {"delay_max", o.delay_max}, {"record_bytes", o.record_bytes},
                {"bytes", content.size()},  {"expected_bytes", expected_bytes}, {"failed", failed},
                {"kept", !target.removed_at_end()}};
   s.check("writers_finished", failed == 0, failed, 0);
@@ -296,9 +359,17 @@ RunFunction setup_file_append(CLI::App& app) {
   app.add_option("--file", o->file, "append to this file (default: a temporary file in the current directory)");
   app.add_flag("--keep-file", o->keep_file, "do not remove the file this run created");
   app.add_flag("--no-append", o->no_append, "open without O_APPEND, seek to the end, then write (records overwrite)");
-  add_seconds(app, "--delay-max", o->delay_max, "a writer waits a random 0..S seconds between open and write");
-  add_whole(app, "--record-bytes", o->record_bytes, "length of each record, newline included", 32, 4096);
-  return [o](Context& ctx) { return run_file_append(*o, ctx); };
+  // No default shown: it depends on --no-append (see FileAppendOptions::resolved),
+  // and a "rerun with" line that named one would change what --no-append does.
+  CLI::Option* delay = add_seconds(app, "--delay-max", o->delay_max,
+                                   "a writer waits a random 0..S seconds between open and write (default 0; "
+                                   "0.5 with --no-append)")
+                           ->default_str("");
+  add_whole(app, "--record-bytes", o->record_bytes, "length of each record, newline included", 4, 4096);
+  return [o, delay](Context& ctx) {
+    o->delay_given = delay->count() > 0;
+    return run_file_append(*o, ctx);
+  };
 }
 
 }  // namespace mpdemo

@@ -41,7 +41,7 @@ const ScenarioEntry kScenarios[] = {
      "--store sqlite --sql atomic; --store sqlite --sql atomic --lock; "
      "--store sqlite --sql transaction --buyers 4 --tickets 4 --crash-holder 2", setup_ticket},
     {"file-append", "ten processes append to one file, each reporting its cursor position",
-     "mpdemo file-append --writers 10", "; --no-append", setup_file_append},
+     "mpdemo file-append --writers 10", "; --no-append; --delay-max 0.5", setup_file_append},
     {"semaphore", "a KTV with 4 rooms and 13 singers: never more than 4 inside", "mpdemo semaphore", "; --rooms 2 --users 6", setup_semaphore},
     {"event", "a traffic light: cars wait on red, go on green; a police car passes on a timeout",
      "mpdemo event --cars 10", "; --cars 20 --interval 2 --arrive-max 6", setup_event},

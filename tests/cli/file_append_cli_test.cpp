@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -51,6 +52,64 @@ TEST_CASE("file-append: every record present and whole and the temporary file is
   CHECK(wrote == writers);
 }
 
+TEST_CASE("file-append: by default the cursors read 0, 7, 14 ... 63, as in the tutorial (no pause, 7-byte records)",
+          "[cli][file-append]") {
+  TempDir dir;
+  auto r = run_json({"file-append", "--speed", "0.05", "--seed", "1"}, dir.path());
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto& s = r.summary();
+  CHECK(s["records"] == 10);
+  CHECK(s["record_bytes"] == 7);
+  CHECK(s["delay_max"] == 0.0);
+  // Each writer opens after the one before has written: the cursors step by
+  // one record. A writer that the scheduler lets open before the one before
+  // it wrote reads the same cursor: real, and rare (5 of 30 runs on a loaded
+  // 2-core machine had one such pair), so a few may repeat, never all.
+  std::set<long long> cursors;
+  for (const auto& e : r.events)
+    if (e["kind"] == "file-append.opened") {
+      const long long at = e["position"].get<long long>();
+      CHECK(at % 7 == 0);
+      CHECK(at <= 63);
+      cursors.insert(at);
+    }
+  CHECK(cursors.size() >= 5);  // every cursor read 0 under the old default pause
+  CHECK(s["cursors_at_open"].size() == 10);
+  // The closing sentence lists them when none was stale.
+  const std::string verdict = s["stale_cursors"] == 0 ? "file-append.verdict_in_turn" : "file-append.verdict_ok";
+  CHECK(test::count_kind(r, verdict) == 1);
+}
+
+TEST_CASE("file-append --delay-max: a pause between open and write makes cursors stale, O_APPEND keeps every record",
+          "[cli][file-append]") {
+  TempDir dir;
+  auto r = run_json({"file-append", "--delay-max", "2", "--speed", "0.05", "--seed", "1"}, dir.path());
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.summary()["records"] == 10);
+  CHECK(r.summary()["stale_cursors"].get<int>() > 0);
+  CHECK(test::count_kind(r, "file-append.verdict_ok") == 1);
+
+  // --no-append pauses by itself (0.5 s unless --delay-max is given): the
+  // rerun line leaves --delay-max out, so that rerunning it does the same.
+  auto no_append = run_json({"file-append", "--no-append", "--speed", "0.05", "--seed", "1"}, dir.path());
+  REQUIRE(no_append.exit_code == 0);
+  CHECK(no_append.summary()["delay_max"] == 0.5);
+  for (const auto& e : no_append.events)
+    if (e["kind"] == "run.start") CHECK(e["rerun"].get<std::string>().find("--delay-max") == std::string::npos);
+}
+
+TEST_CASE("file-append: a record too short for the writer's number is exit 2", "[cli][file-append][errors]") {
+  TempDir dir;
+  auto r = test::run_mpdemo({"file-append", "--writers", "100", "--record-bytes", "4", "--speed", "0"}, dir.path());
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("--record-bytes 4") != std::string::npos);
+  auto fits = run_json({"file-append", "--writers", "100", "--record-bytes", "6", "--speed", "0"}, dir.path());
+  CHECK(fits.exit_code == 0);
+  CHECK(fits.summary()["records"] == 100);
+}
+
 TEST_CASE("file-append --file --keep-file keeps the records and an existing file keeps its content",
           "[cli][file-append]") {
   TempDir dir;
@@ -58,7 +117,7 @@ TEST_CASE("file-append --file --keep-file keeps the records and an existing file
                        dir.path());
   REQUIRE(kept.exit_code == 0);
   CHECK(kept.summary()["kept"] == true);
-  CHECK(count_lines_starting(dir.read("log.txt"), "Writer-") == 10);
+  CHECK(count_lines_starting(dir.read("log.txt"), "W-00") == 10);  // 7-byte records: "W-0003"
 
   // The file existed: it is the user's, so it stays, old lines first.
   dir.write("old.txt", "first line\nsecond line\n");
@@ -69,7 +128,7 @@ TEST_CASE("file-append --file --keep-file keeps the records and an existing file
   CHECK(appended.summary()["kept"] == true);
   const std::string text = dir.read("old.txt");
   CHECK(text.rfind("first line\nsecond line\n", 0) == 0);
-  CHECK(count_lines_starting(text, "Writer-") == 5);
+  CHECK(count_lines_starting(text, "W-000") == 5);
 
   // A file this run created without --keep-file goes away.
   auto removed = run_json({"file-append", "--file", "new.txt", "--speed", "0.02", "--seed", "4"}, dir.path());

@@ -156,7 +156,18 @@ def print_lock_join(r, p):
 
 def file_append(r, p):
     expect(p, r["found"] == r["writers"] and r["lost"] == 0 and r["torn"] == 0, "with O_APPEND every record is in the file, whole", r)
-    expect(p, r["stale_cursors"] > 0, "some cursor seen at open was out of date by the write", r["stale_cursors"])
+
+
+def file_append_in_turn(r, p):
+    file_append(r, p)
+    size = r["record_bytes"]
+    expect(p, all(c % size == 0 and c < size * r["writers"] for c in r["cursors"]) and len(set(r["cursors"])) >= r["writers"] // 2,
+           "without a pause the cursors step by one record, as in the tutorial (0, 7, 14 ...)", r["cursors"])
+
+
+def file_append_paused(r, p):
+    file_append(r, p)
+    expect(p, r["stale_cursors"] > 0, "with a pause some cursor seen at open was out of date by the write", r["stale_cursors"])
 
 
 def file_no_append(r, p):
@@ -309,7 +320,8 @@ CHECKS = {
     "fork": [(["--rounds", "20"], fork)],
     "print-lock": [(["--speed", "0.1", "--seed", "7"], print_lock_none), (["--speed", "0.1", "--seed", "7", "--lock"], print_lock_serial),
                    (["--speed", "0.1", "--seed", "7", "--join"], print_lock_join)],
-    "file-append": [(["--speed", "0.1"], file_append), (["--speed", "0.1", "--no-append"], file_no_append)],
+    "file-append": [(["--speed", "0.1"], file_append_in_turn), (["--speed", "0.1", "--delay-max", "0.5"], file_append_paused),
+                    (["--speed", "0.1", "--no-append"], file_no_append)],
     "value-array": [(["--increments", "20000"], value_array), (["--increments", "20000", "--numbers", "docs"], value_array)],
     "rlock": [(["--speed", "0.1"], rlock)],
     "event": [(["--speed", "0.05"], event)],
