@@ -7,7 +7,9 @@
 // wait on a pipe, lets them all exit at once, reads their entries in
 // /proc/<pid>/stat and shows them as zombies, then reaps them three ways:
 //   --mode wait     the parent is busy for --hold seconds, then join()s
-//                   (waitpid) each child: the entries vanish;
+//                   (waitpid) each child: the entries vanish. While it
+//                   holds it shows what ps shows and counts down (a few
+//                   lines: 7, 4, 1 s left at the default --hold 10);
 //   --mode sigchld  a SIGCHLD handler only writes a byte to a self-pipe; the
 //                   main loop wakes on it and reaps every ended child (one
 //                   signal may stand for several children: they do not queue);
@@ -28,10 +30,12 @@
 
 #include <CLI/CLI.hpp>
 #include <atomic>
+#include <cmath>
 #include <cerrno>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "mp/errors.hpp"
@@ -178,13 +182,53 @@ void reap(const Context& ctx, mp::Process& child, Tracked& t, bool shown) {
                                {"gone", t.gone}});
 }
 
+// The moments, in tutorial seconds left, at which the parent says how long
+// it will still hold: at most three (a projected screen has room for a few
+// lines, not one a second), whole seconds apart, the last one second or less
+// before the reap. --hold 10: 7, 4, 1.
+std::vector<double> countdown_marks(double hold) {
+  const double step = hold <= 3 ? 1.0 : std::ceil(hold / 4);
+  std::vector<double> left;
+  for (double l = hold - step; l > 0 && left.size() < 3; l -= step) left.push_back(l);
+  return left;
+}
+
+// What ps shows for the first --show children now, one "pid STAT" each, and
+// how many of all the children are zombies.
+std::pair<std::string, int> ps_states(const ZombieOptions& o, const std::vector<Tracked>& tracked) {
+  std::string shown;
+  int zombies = 0;
+  for (const auto& t : tracked) {
+    auto s = read_proc_stat(t.first.pid);
+    const char state = s && s->starttime == t.first.starttime ? s->state : '-';
+    zombies += state == 'Z' ? 1 : 0;
+    if (t.index <= o.show) shown += (shown.empty() ? "" : ", ") + std::to_string(t.first.pid) + " " + state;
+  }
+  return {shown, zombies};
+}
+
 void run_wait_mode(const ZombieOptions& o, const Context& ctx, std::vector<mp::Process>& children,
                    std::vector<Tracked>& tracked) {
   ctx.emit("zombie.hold", {{"seconds", ctx.scaled(o.hold)}, {"parent", ::getpid()}});
-  ctx.sleep(o.hold);  // the parent "does other work"; the zombies stay
-  int zombies = 0;
+  // What ps shows now, at the start of the hold, for the student to compare
+  // with their own ps in another terminal.
   for (auto& t : tracked) {
     show_before_reap(ctx, t, t.index <= o.show);
+  }
+  // The parent "does other work"; the zombies stay. It says how long it
+  // still holds, and what ps still shows, a few times on the way.
+  double slept = 0;
+  for (double left : countdown_marks(o.hold)) {
+    ctx.sleep(o.hold - left - slept);
+    slept = o.hold - left;
+    const auto [shown, zombies] = ps_states(o, tracked);
+    ctx.emit("zombie.countdown", {{"left", ctx.scaled(left)}, {"zombies", zombies}, {"count", o.count}, {"ps", shown}});
+  }
+  ctx.sleep(o.hold - slept);
+  // Looked at again just before the reap: still zombies, every one?
+  int zombies = 0;
+  for (auto& t : tracked) {
+    show_before_reap(ctx, t, false);
     zombies += t.zombie_seen ? 1 : 0;
   }
   ctx.emit("zombie.count", {{"zombies", zombies}, {"count", o.count}});

@@ -13,6 +13,7 @@ Try:  python3 zombie-twin.py --hold 10      (and run the printed ps line meanwhi
 """
 import argparse
 import json
+import math
 import multiprocessing as mp
 import os
 import select
@@ -87,12 +88,22 @@ def main():
     if args.mode == "wait":
         wait_until_ended(pids, time.monotonic() + 10)
         say(f"the parent is busy for {args.hold * args.speed:.2f} s and calls no wait: its exited children are zombies")
-        time.sleep(args.hold * args.speed)
-        for i, pid in enumerate(pids):
-            state = state_of(pid)
-            zombies_seen += state == "Z"
-            if i < args.show:
-                say(f"/proc/{pid}/stat says state {state}")
+        for i, pid in enumerate(pids[:args.show]):
+            say(f"/proc/{pid}/stat says state {state_of(pid)}")  # what ps shows now, while the parent holds
+        # A few lines on the way, not a silent hold: how long still, and what ps still shows.
+        step = 1.0 if args.hold <= 3 else math.ceil(args.hold / 4)
+        slept, left = 0.0, args.hold - step
+        for _ in range(3):
+            if left <= 0:
+                break
+            time.sleep((args.hold - left - slept) * args.speed)
+            slept = args.hold - left
+            states = [state_of(pid) for pid in pids]
+            say(f"{left * args.speed:.2f} s until the parent reaps; ps still shows {states.count('Z')} of {args.count} as Z")
+            left -= step
+        time.sleep((args.hold - slept) * args.speed)
+        for pid in pids:  # looked at again just before the reap
+            zombies_seen += state_of(pid) == "Z"
         say(f"{zombies_seen} of {args.count} child(ren) are zombies (Z); now join() each one")
         for p in children:
             p.join()  # join() calls waitpid: it reads the exit status and frees the entry

@@ -4,6 +4,9 @@
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <vector>
 #include <string>
 
 #include "support/mpdemo_runner.hpp"
@@ -59,6 +62,38 @@ TEST_CASE("zombie: wait and sigchld modes show Z before the reap and nothing aft
     CHECK(count_kind(r, "zombie.handler_installed") == 1);
     CHECK(count_kind(r, "zombie.restored") == 1);
   }
+}
+
+TEST_CASE("zombie: while the parent holds, ps's view comes first and a countdown follows (no silent hold)",
+          "[cli][zombie]") {
+  // The default --hold 10, run twenty times faster: 0.5 s.
+  auto r = run_json({"zombie", "--speed", "0.05", "--seed", "1"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  std::vector<std::string> order;  // the kinds of the hold, in the order they came
+  std::vector<double> left;
+  double hold_at = -1, first_ps_at = -1;
+  for (const auto& e : r.events) {
+    const std::string kind = e["kind"];
+    if (kind == "zombie.hold") hold_at = e["t"].get<double>();
+    if (kind == "zombie.ps" && first_ps_at < 0) first_ps_at = e["t"].get<double>();
+    if (kind == "zombie.ps" || kind == "zombie.countdown" || kind == "zombie.count") order.push_back(kind);
+    if (kind == "zombie.countdown") {
+      left.push_back(e["left"].get<double>());
+      const std::string ps = e["ps"];
+      CHECK(std::count(ps.begin(), ps.end(), 'Z') == 3);  // every child still a zombie
+    }
+  }
+  CHECK(order == std::vector<std::string>{"zombie.ps", "zombie.ps", "zombie.ps", "zombie.countdown", "zombie.countdown",
+                                          "zombie.countdown", "zombie.count"});
+  // --hold 10: 7, 4 and 1 s left, scaled by --speed 0.05.
+  REQUIRE(left.size() == 3);
+  CHECK(left[0] == Approx(0.35));
+  CHECK(left[1] == Approx(0.20));
+  CHECK(left[2] == Approx(0.05));
+  // ps's view is shown as the hold begins, not after it (the hold is 0.5 s).
+  REQUIRE(hold_at >= 0);
+  CHECK(first_ps_at - hold_at < 0.25);
 }
 
 TEST_CASE("zombie --mode ignore: the kernel reaps, no Z ever, the status is lost", "[cli][zombie]") {
