@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "console_layout.hpp"
+#include "error_text.hpp"
 #include "event_text.hpp"
 #include "fd_output.hpp"
 #include "renderer.hpp"
@@ -232,37 +233,9 @@ class ConsoleRenderer final : public Renderer {
       if (v.is_boolean()) v = catalog_.text(v.get<bool>() ? "value.yes" : "value.no");
       else if (v.is_null()) v = catalog_.text("value.none");  // Python's None, not JSON's null
       else if (v.is_structured()) v = cut_to_width(v.dump(), kValueWidth);
-      else if (v.is_string() && k == "error") v = cut_to_width(translated_error(v.get<std::string>()), kValueWidth * 2);
+      else if (v.is_string() && k == "error") v = cut_to_width(core_error_text(catalog_, v.get<std::string>()), kValueWidth * 2);
       else if (v.is_string() && catalog_.has_own("value." + v.get<std::string>())) v = catalog_.text("value." + v.get<std::string>());
       else if (v.is_string() && k != "rerun") v = cut_to_width(v.get<std::string>(), kValueWidth * 2);
-    }
-    return out;
-  }
-
-  // A core error's text in the run's language: the catalogue's "error.<text>"
-  // with every number of the text written as '#' ("put: queue is full
-  // (maxsize #)"), the numbers put back in order. English shows the text as
-  // the core wrote it.
-  std::string translated_error(const std::string& text) const {
-    std::string key = "error.";
-    std::vector<std::string> numbers;
-    for (std::size_t i = 0; i < text.size();) {
-      if (std::isdigit(static_cast<unsigned char>(text[i]))) {
-        std::size_t j = i;
-        while (j < text.size() && std::isdigit(static_cast<unsigned char>(text[j]))) ++j;
-        numbers.push_back(text.substr(i, j - i));
-        key += '#';
-        i = j;
-      } else {
-        key += text[i++];
-      }
-    }
-    if (!catalog_.has_own(key)) return text;
-    std::string out;
-    std::size_t n = 0;
-    for (char c : catalog_.text(key)) {
-      if (c == '#' && n < numbers.size()) out += numbers[n++];
-      else out += c;
     }
     return out;
   }

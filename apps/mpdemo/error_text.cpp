@@ -1,7 +1,9 @@
 #include "error_text.hpp"
 
 #include <CLI/CLI.hpp>
+#include <cctype>
 #include <cstring>
+#include <vector>
 #include <regex>
 
 #include "catalog.hpp"
@@ -96,6 +98,43 @@ std::string error_text(const Catalog& catalog, const CLI::ParseError& error) {
   std::string key;
   const json fields = match_fields(error.what(), shapes_of(error), key);
   return catalog.text("error." + key, fields);
+}
+
+std::string core_error_key(const std::string& text) {
+  std::string key = "error.";
+  for (std::size_t i = 0; i < text.size();) {
+    if (std::isdigit(static_cast<unsigned char>(text[i]))) {
+      while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
+      key += '#';
+    } else {
+      key += text[i++];
+    }
+  }
+  return key;
+}
+
+std::string core_error_text(const Catalog& catalog, const std::string& text) {
+  const std::string key = core_error_key(text);
+  if (!catalog.has_own(key)) return text;
+  std::vector<std::string> numbers;
+  for (std::size_t i = 0; i < text.size();) {
+    std::size_t j = i;
+    while (j < text.size() && std::isdigit(static_cast<unsigned char>(text[j]))) ++j;
+    if (j > i) numbers.push_back(text.substr(i, j - i));
+    i = j > i ? j : i + 1;
+  }
+  std::string out;
+  std::size_t n = 0;
+  for (char c : catalog.text(key)) {
+    if (c == '#' && n < numbers.size()) out += numbers[n++];
+    else out += c;
+  }
+  return out;
+}
+
+std::string failed_line(const Catalog& catalog, std::string_view scenario, const std::string& error) {
+  return catalog.text("error.run_failed", {{"scenario", std::string(scenario)}, {"error", core_error_text(catalog, error)}}) +
+         "\n";
 }
 
 std::string error_line(const Catalog& catalog, std::string_view program, const std::string& message, HelpHint hint) {

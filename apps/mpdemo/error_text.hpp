@@ -31,6 +31,18 @@ std::string error_text(const Catalog& catalog, const UsageError& error);
 // a value not among the choices, ...), the option and value kept.
 std::string error_text(const Catalog& catalog, const CLI::ParseError& error);
 
+// A core error (mp::Error's text, in English) in the run's language: the
+// catalogue's "error.<text>" with every number of the text written as '#'
+// ("error.put: queue is full (maxsize #)"), the numbers put back in order.
+// Without such an entry the text shows as the core wrote it, and `verify`
+// fails the run (core_error_key names the entry it looks for).
+std::string core_error_key(const std::string& text);
+std::string core_error_text(const Catalog& catalog, const std::string& text);
+
+// A run that ended on an error it could not recover from ("mpdemo ticket:
+// failed: ..."), the core's text translated as above.
+std::string failed_line(const Catalog& catalog, std::string_view scenario, const std::string& error);
+
 // The line an error is printed as: "mpdemo ticket: error: ..." ("mpdemo
 // ticket：错误：..."); with the hint to run --help when `with_help_hint`.
 enum class HelpHint { No, Yes };

@@ -141,7 +141,7 @@ int run_scenario(const ScenarioEntry& entry, const RunFunction& run, const Globa
     if (interrupted()) return 130;
     // After q (--step) the scenario stops wherever it was: not a failure.
     if (auto status = steps_run->outcome(rerun_command, seed)) return *status;
-    std::fprintf(stderr, "mpdemo %s: failed: %s\n", entry.name, e.what());
+    std::fputs(failed_line(catalog, entry.name, e.what()).c_str(), stderr);
     // The run ended early (a child it needed was killed, say), but the
     // summary is still the last line, and a failed check says what happened.
     mp::events::uninstall();
@@ -164,7 +164,11 @@ int run_scenario(const ScenarioEntry& entry, const RunFunction& run, const Globa
     // A drawing of events that do not fit together (a span never ended) is
     // a fault of the scenario: it fails the run, so `verify` finds it.
     const auto& problems = drawings->finish(elapsed).problems;
-    for (const auto& p : problems) std::fprintf(stderr, "mpdemo %s: timeline: %s\n", entry.name, p.c_str());
+    // The problem itself is a fault of the scenario's code, said in English
+    // for whoever fixes it; the line around it is in the run's language.
+    for (const auto& p : problems)
+      std::fputs((catalog.text("error.timeline_problem", {{"scenario", entry.name}, {"problem", p}}) + "\n").c_str(),
+                 stderr);
     summary.check("timeline_well_formed", problems.empty(), problems.size(), 0);
   }
   nlohmann::json summary_line = summary_json(entry.name, summary, seed, options.speed, elapsed);

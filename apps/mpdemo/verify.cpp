@@ -41,6 +41,7 @@ struct RunOutcome {
   int exit_code = -1;
   nlohmann::json summary;                    // null when the run printed none
   std::vector<std::string> keys_to_render;  // event kinds and check keys the run produced
+  std::vector<std::string> core_errors;     // the core's English error texts its events carry ("error")
   double seconds = 0;
 };
 
@@ -117,6 +118,7 @@ RunOutcome run_self(const std::vector<std::string>& args) {
   }
   outcome.exit_code = mp::exitcode_from_status(status);
   outcome.seconds = mp::monotonic_seconds() - start;
+  const Catalog english("en");
   std::istringstream lines(text);
   for (std::string line; std::getline(lines, line);) {
     auto event = nlohmann::json::parse(line, nullptr, false);
@@ -125,11 +127,14 @@ RunOutcome run_self(const std::vector<std::string>& args) {
     if (kind == "summary") {
       outcome.summary = event;
       const std::string scenario = event.value("scenario", "");
-      const Catalog english("en");
       for (const auto& c : event.value("checks", nlohmann::json::array()))
         outcome.keys_to_render.push_back(check_key(english, scenario, c.value("name", "")));
     } else if (!kind.empty() && !is_trace_event(kind)) {
       outcome.keys_to_render.push_back(kind);
+      // A core error reaches the reader only where the line's text shows it.
+      if (event.contains("error") && event["error"].is_string() &&
+          english.text(kind).find("{error}") != std::string::npos)
+        outcome.core_errors.push_back(event["error"]);
     }
   }
   return outcome;
@@ -145,6 +150,21 @@ std::vector<std::string> missing_text(const std::vector<std::string>& keys, cons
         missing.push_back(entry);
     }
   return missing;
+}
+
+// "lang:error.<text>" for every core error text that a console in a
+// language other than English would show untranslated (core_error_text).
+void add_missing_error_text(const std::vector<std::string>& errors, const std::vector<Catalog>& catalogs,
+                            std::vector<std::string>& missing) {
+  for (std::size_t i = 0; i < catalogs.size(); ++i) {
+    if (std::string(kLanguages[i]) == "en") continue;  // the core writes English
+    for (const auto& text : errors) {
+      const std::string key = core_error_key(text);
+      std::string entry = std::string(kLanguages[i]) + ":" + key;
+      if (!catalogs[i].has_own(key) && std::find(missing.begin(), missing.end(), entry) == missing.end())
+        missing.push_back(entry);
+    }
+  }
 }
 
 std::string joined(const std::vector<std::string>& parts) {
@@ -211,7 +231,8 @@ int run_verify(double speed, std::uint64_t seed, bool json, const std::string& o
         }
       // A run whose lesson held but which printed a line with no text in some
       // language still fails: that line would reach a student as a raw key.
-      const auto untranslated = missing_text(o.keys_to_render, catalogs);
+      auto untranslated = missing_text(o.keys_to_render, catalogs);
+      add_missing_error_text(o.core_errors, catalogs, untranslated);
       const bool ok =
           o.exit_code == 0 && o.summary.is_object() && o.summary.value("ok", false) && untranslated.empty();
       ++runs;

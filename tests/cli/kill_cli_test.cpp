@@ -287,3 +287,29 @@ TEST_CASE("event: the Light killed while the cars wait for green ends the run, n
   for (const auto& c : last["checks"])
     if (c["name"] == "every_car_passed" || c["name"] == "light_stopped") CHECK(c["ok"] == false);
 }
+
+TEST_CASE("manager: its server killed mid-run ends the run with a failed line in the run's language",
+          "[cli][kill][manager]") {
+  test::TempDir dir;
+  const std::string err = dir.file("stderr.txt");
+  test::BackgroundRun run({"manager", "--json", "--lang", "zh", "--workers", "3", "--delay", "2", "--seed", "1"},
+                          dir.path(), err);
+  pid_t server = 0;
+  REQUIRE(read_until(run, [&](const nlohmann::json& e) {
+    if (e["kind"] != "manager.setup") return false;
+    server = e["server"].get<pid_t>();
+    return true;
+  }));
+  REQUIRE(::kill(server, SIGKILL) == 0);
+  const nlohmann::json last = read_to_end(run);
+  const int status = run.wait_status(60.0);
+  REQUIRE(last["kind"] == "summary");
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 1);
+  CHECK(last["checks"][0]["name"] == "run_completed");
+  std::ifstream in(err);
+  const std::string said((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  INFO(said);
+  CHECK(said.find("mpdemo manager：运行失败：") != std::string::npos);
+  CHECK(said.find("failed:") == std::string::npos);
+}

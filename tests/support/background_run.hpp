@@ -27,14 +27,15 @@ struct BackgroundRun {
   mp::UniqueFd out;
   std::string pending;  // bytes read past the last whole line
 
-  BackgroundRun(const std::vector<std::string>& args, const std::string& cwd) {
+  // stderr goes to `err_file` (a path; none: /dev/null).
+  BackgroundRun(const std::vector<std::string>& args, const std::string& cwd, const std::string& err_file = "") {
     auto [r, w] = mp::make_pipe();
     pid = ::fork();
     if (pid == 0) {
       ::dup2(w.get(), 1);
       int devnull = ::open("/dev/null", O_RDWR);
       ::dup2(devnull, 0);
-      ::dup2(devnull, 2);
+      ::dup2(err_file.empty() ? devnull : ::open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644), 2);
       exec_mpdemo(args, cwd);
     }
     out = std::move(r);
