@@ -10,17 +10,22 @@ repeatable, up to the OS scheduler):
   kill-main    a scenario runs; at a random moment mpdemo itself is SIGKILLed.
                Clean: every process of the run ends by itself within a grace
                period (the orphan lesson's child lingers for a moment).
-  hostile-db   ticket with a hostile file at --db (with and without --keep).
+  hostile-db   ticket with a hostile file at --db (with and without --keep),
+               on the JSON store or on SQLite (--store sqlite).
                Clean: exit 2 naming the file, the file untouched, no buyer.
   bad-number   a scenario with a non-finite, huge or empty number option.
                Clean: exit 2 naming the option, at once.
 
+ticket runs on either store, chosen at random (--store sqlite in half the
+runs), so a buyer is also killed inside an SQLite transaction.
+
 After every run, whatever the fault: no process of the run may be left
 running (found by the binary they run and their working directory, a fresh
 directory per run) and no file may be left in that directory but those the
-run was given (and ticket's db.json).
+run was given (and ticket's database: db.json, or tickets.sqlite with the
+-wal and -shm files SQLite keeps beside it).
 
-  scripts/chaos [--runs N] [--seconds S] [--seed N] [--only KIND,...]
+  scripts/chaos [--runs N] [--seconds S] [--seed N] [--only KIND,...] [--scenarios NAME,...]
 Prints one line per failed run and, at the end, the figures; exit 1 if any
 run was not clean.
 """
@@ -65,6 +70,15 @@ HOSTILE_DBS = [
     ("truncated", lambda p: write(p, '{"count": 1')),
     ("binary", lambda p: write(p, "\x00\xff\xfe{")),
 ]
+# For SQLite: files that are not a ticket database (a JSON ticket db among
+# them); each must be refused, untouched.
+HOSTILE_SQLITE_DBS = [case for case in HOSTILE_DBS if case[0] in
+                      ("text", "fifo", "symlink", "directory", "chardev", "binary", "deep")] + [
+    ("json-ticket-db", lambda p: write(p, '{"count": 3}\n')),
+    ("sqlite-header-only", lambda p: write(p, "SQLite format 3\x00" + "\x00" * 84)),
+]
+# What ticket's database may leave in its directory.
+TICKET_DB_FILES = {"db.json", "tickets.sqlite", "tickets.sqlite-wal", "tickets.sqlite-shm"}
 BAD_NUMBERS = ["nan", "inf", "-inf", "1e308", "-1e308", "99999999999999999999", "-1", "", "1x", "0x10"]
 
 
@@ -212,9 +226,18 @@ def alive(pid):
         return False
 
 
+def store_args(rng, scenario):
+    """ticket on SQLite in half of its runs (with --lock in half of those, so
+    that a holder is killed inside its transaction too)."""
+    if scenario != "ticket" or rng.random() < 0.5:
+        return []
+    return ["--store", "sqlite"] + (["--lock"] if rng.random() < 0.5 else [])
+
+
 def kill_child(binary, rng, scenario, cwd):
     """SIGKILL one child of a running scenario at a random event."""
-    run = Run(binary, [scenario, "--json", "--speed", SPEED, "--seed", str(rng.randrange(1000000))], cwd)
+    run = Run(binary, [scenario, "--json", "--speed", SPEED, "--seed", str(rng.randrange(1000000))]
+              + store_args(rng, scenario), cwd)
     main = run.proc.pid
     target_event = rng.randrange(2, 40)
     deadline = time.monotonic() + RUN_LIMIT
@@ -242,7 +265,8 @@ def kill_child(binary, rng, scenario, cwd):
 
 
 def kill_main(binary, rng, scenario, cwd):
-    run = Run(binary, [scenario, "--json", "--speed", SPEED, "--seed", str(rng.randrange(1000000))], cwd)
+    run = Run(binary, [scenario, "--json", "--speed", SPEED, "--seed", str(rng.randrange(1000000))]
+              + store_args(rng, scenario), cwd)
     target_event = rng.randrange(1, 30)
     deadline = time.monotonic() + RUN_LIMIT
     reached = run.read_until(deadline, lambda line: len(run.lines) >= target_event)
@@ -255,15 +279,17 @@ def kill_main(binary, rng, scenario, cwd):
     return f"killed mpdemo after {target_event} lines", []
 
 
-def hostile_db(binary, rng, case, keep, cwd):
+def hostile_db(binary, rng, case, keep, cwd, sqlite=False):
     name, make = case
-    path = os.path.join(cwd, "db.json")
+    db = "tickets.sqlite" if sqlite else "db.json"
+    path = os.path.join(cwd, db)
     try:
         make(path)
     except PermissionError:
         return None, []
     before = snapshot(path)
-    args = ["ticket", "--lock", "--json", "--speed", "0"] + (["--keep"] if keep else [])
+    args = ["ticket", "--lock", "--json", "--speed", "0"] + (["--keep"] if keep else []) \
+        + (["--store", "sqlite"] if sqlite else [])
     run = Run(binary, args, cwd)
     code = run.finish(20)
     problems = []
@@ -272,15 +298,15 @@ def hostile_db(binary, rng, case, keep, cwd):
     elif code != 2:
         problems.append(f"exit {code}, expected 2")
     err = run.err.decode("utf-8", "replace")
-    if "db.json" not in err:
-        problems.append("error does not name db.json: " + err[:120])
+    if db not in err:
+        problems.append(f"error does not name {db}: " + err[:120])
     if len(err) > 600:
         problems.append(f"error is {len(err)} bytes long")
     if snapshot(path) != before:
-        problems.append("db.json was changed")
+        problems.append(f"{db} was changed")
     if any(e.get("kind") == "ticket.search" for e in run.events()):
         problems.append("a buyer started")
-    return f"db {name}{' --keep' if keep else ''}", problems
+    return f"{'sqlite ' if sqlite else ''}db {name}{' --keep' if keep else ''}", problems
 
 
 def bad_number(binary, rng, scenario, option, value, cwd):
@@ -303,6 +329,7 @@ def main():
     ap.add_argument("--seconds", type=float, default=480, help="stop starting runs after this long (default 480)")
     ap.add_argument("--seed", type=int, default=None, help="seed of the campaign (default: from the clock)")
     ap.add_argument("--only", default="", help="comma-separated kinds: kill-child,kill-main,hostile-db,bad-number")
+    ap.add_argument("--scenarios", default="", help="comma-separated scenarios for the kills (default: every one)")
     ap.add_argument("--mpdemo", default=os.path.join(TOP, "build/apps/mpdemo/mpdemo"))
     a = ap.parse_args()
     binary = os.path.realpath(a.mpdemo)
@@ -310,6 +337,12 @@ def main():
     rng = random.Random(seed)
     kinds = [k for k in (a.only.split(",") if a.only else ["kill-child", "kill-main", "hostile-db", "bad-number"])]
     scenarios = scenario_names(binary)
+    if a.scenarios:
+        unknown = [s for s in a.scenarios.split(",") if s not in scenarios]
+        if unknown:
+            print(f"chaos: no scenario named {', '.join(unknown)}", file=sys.stderr)
+            return 2
+        scenarios = a.scenarios.split(",")
     options = {s: number_options(binary, s) + [("--speed", 0.0)] for s in scenarios}
     print(f"chaos: seed {seed}, {len(scenarios)} scenarios, kinds {','.join(kinds)}, "
           f"at most {a.runs} runs / {a.seconds:.0f} s (rerun: scripts/chaos --seed {seed})", flush=True)
@@ -332,14 +365,17 @@ def main():
                 what, problems = kill_main(binary, rng, scenario, cwd)
             elif kind == "hostile-db":
                 scenario = "ticket"
-                what, problems = hostile_db(binary, rng, rng.choice(HOSTILE_DBS), rng.random() < 0.5, cwd)
-                given = {"db.json", "db.json.real"}
+                sqlite = rng.random() < 0.5
+                case = rng.choice(HOSTILE_SQLITE_DBS if sqlite else HOSTILE_DBS)
+                what, problems = hostile_db(binary, rng, case, rng.random() < 0.5, cwd, sqlite)
+                db = "tickets.sqlite" if sqlite else "db.json"
+                given = {db, db + ".real"}
             else:
                 option, lowest = rng.choice(options[scenario])
                 bad = [v for v in BAD_NUMBERS if not (v == "-1" and lowest <= -1)]
                 what, problems = bad_number(binary, rng, scenario, option, rng.choice(bad), cwd)
             left = wait_gone(binary, cwd, GRACE)
-            files = sorted(set(os.listdir(cwd)) - given - {"db.json"})
+            files = sorted(set(os.listdir(cwd)) - given - TICKET_DB_FILES)
             f = figures[kind]
             f["runs"] += 1
             if what is not None:
