@@ -10,6 +10,8 @@
 
 #include "mp/errors.hpp"
 #include "mp/events.hpp"
+#include "mp/fork_hooks.hpp"
+#include "mp/process.hpp"
 
 namespace mpdemo {
 namespace {
@@ -59,7 +61,18 @@ StepControl* installed_control = nullptr;
 
 namespace steps {
 
-void install(StepControl* control) noexcept { installed_control = control; }
+void install(StepControl* control) noexcept {
+  // Once, in the main process before any fork: a child forked during a
+  // phase says who it is (StepControl::started) before anything else.
+  static bool hook_registered = false;
+  if (control && !hook_registered) {
+    hook_registered = true;
+    mp::at_fork(nullptr, [] {
+      if (installed_control) installed_control->started();
+    });
+  }
+  installed_control = control;
+}
 bool active() noexcept { return installed_control != nullptr; }
 Phase begin(const std::vector<std::string>& names, const nlohmann::json& things, StateFunction state) {
   if (!installed_control) return Phase();
@@ -192,6 +205,11 @@ void StepControl::finish(int index) const {
   send({{"phase", phase_number_}, {"i", index}, {"pid", ::getpid()}, {"done", true}});
 }
 
+void StepControl::started() const {
+  if (!shared_ || shared_->free.load()) return;
+  send({{"phase", phase_number_}, {"started", mp::current_process().name}, {"pid", ::getpid()}});
+}
+
 void StepControl::supplied(std::string_view thing, int n) const {
   if (!shared_ || shared_->free.load()) return;
   send({{"phase", phase_number_}, {"supplied", thing}, {"n", n}});
@@ -201,6 +219,17 @@ void StepControl::read_report(const nlohmann::json& report) {
   if (!report.is_object() || report.value("phase", 0) != phase_number_) return;
   if (report.contains("supplied")) {
     model_.add(report.value("supplied", ""), report.value("n", 0));
+    return;
+  }
+  if (report.contains("started")) {
+    // A process of this phase began: the first participant of that name
+    // whose pid is not known yet is it (a process that is not a
+    // participant, a Manager's server say, matches none).
+    for (auto& p : participants_)
+      if (p.pid == 0 && p.name == report.value("started", "")) {
+        p.pid = report.value("pid", 0);
+        break;
+      }
     return;
   }
   const auto i = report.value("i", 0);
@@ -245,8 +274,10 @@ bool StepControl::wait_until_all_stopped() {
     if (ready < 0 || (fds[1].revents & POLLIN)) return false;
     if (ready == 0) {
       for (auto& p : participants_)
-        if (p.state != Participant::State::Finished && p.pid != 0 && step_process_has_ended(p.pid))
+        if (p.state != Participant::State::Finished && p.pid != 0 && step_process_has_ended(p.pid)) {
           p.state = Participant::State::Finished;
+          p.died = true;
+        }
       continue;
     }
     read_reports();
@@ -375,6 +406,11 @@ StepChooser::Choice StepControl::choose_from_order(const std::vector<std::option
   }
   const Participant& p = participants_[*slot];
   where["who"] = p.name;
+  if (p.state == Participant::State::Finished && p.died) {
+    fail("step.died", where);
+    mp::events::emit("step.died", where);
+    return {Kind::Free};
+  }
   if (p.state == Participant::State::Finished) {
     fail("step.finished_already", where);
     mp::events::emit("step.finished_already", where);

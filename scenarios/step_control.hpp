@@ -87,6 +87,10 @@ class StepControl {
   void at(int index, std::string_view point, const nlohmann::json& does) const;
   // In participant `index`: it has no more steps.
   void finish(int index) const;
+  // In every process forked while a phase runs, first thing after the fork:
+  // reports its name and pid, so that the driver knows the pid of a
+  // participant that dies before its first step point.
+  void started() const;
   // In the main process: it added `n` to counter `thing` outside any step.
   void supplied(std::string_view thing, int n) const;
 
@@ -104,6 +108,7 @@ class StepControl {
     std::string name;
     pid_t pid = 0;
     enum class State { Running, Waiting, Finished } state = State::Running;
+    bool died = false;      // ended without saying finish() (killed, crashed)
     std::string point;      // where it waits (State::Waiting)
     nlohmann::json does;    // what its next step does
   };

@@ -313,3 +313,31 @@ TEST_CASE("manager: its server killed mid-run ends the run with a failed line in
   CHECK(said.find("mpdemo manager：运行失败：") != std::string::npos);
   CHECK(said.find("failed:") == std::string::npos);
 }
+
+TEST_CASE("ticket --order: a buyer killed before its first step point ends the run, named", "[cli][kill][steps]") {
+  // Seed 4 with --search-max 5: Buyer-1 searches for 4.3 s before its first
+  // step point, so the kill finds it there, before it ever reported. Before
+  // the fix the driver waited for its report for ever.
+  test::TempDir dir;
+  const std::string err = dir.file("stderr.txt");
+  test::BackgroundRun run({"ticket", "--json", "--buyers", "2", "--order", "1,2,*", "--search-max", "5", "--seed",
+                           "4", "--lang", "en"},
+                          dir.path(), err);
+  pid_t buyer = 0;
+  REQUIRE(read_until(run, [&](const nlohmann::json& e) {
+    if (e["kind"] != "trace.process_start" || e["name"] != "Buyer-1") return false;
+    buyer = e["pid"].get<pid_t>();
+    return true;
+  }));
+  REQUIRE(::kill(buyer, SIGKILL) == 0);
+  // Not read to its end: a run that hangs would hold the reader for ever.
+  // What is left of its output (a few KB) fits in the pipe.
+  const int status = run.wait_status(60.0);
+  REQUIRE(status != -1);  // -1: still running after 60 s
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 2);
+  std::ifstream in(err);
+  const std::string said((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  INFO(said);
+  CHECK(said.find("Buyer-1 cannot go: it ended before it finished its steps") != std::string::npos);
+}
