@@ -1,9 +1,10 @@
 // Console output for a classroom, made to fit a projected screen (about 40
 // lines of 100 columns): every line carries the time since the start (wall
 // time with --clock), pid and process name; long sentences wrap under their
-// column and long values are cut with "…"; after the first few events of one
-// kind, the rest are held and told as one line with their count and spread
-// (-v shows every line). Each process gets its own colour, different from
+// column and long values are cut with "…"; after the first two events of one
+// kind (one, when the next comes from the same process), the rest are held and
+// told in one screen line with their count and spread (-v shows every line).
+// Values read as words (value_words.hpp), never as raw JSON. Each process gets its own colour, different from
 // its siblings' and from MainProcess's (on a terminal only). Lines go through
 // one spdlog logger with a bare pattern and a write(2) sink (see
 // fd_output.hpp): the time shown is the event's own time, taken in the
@@ -24,6 +25,7 @@
 #include "event_text.hpp"
 #include "fd_output.hpp"
 #include "renderer.hpp"
+#include "value_words.hpp"
 
 namespace mpdemo {
 namespace {
@@ -37,7 +39,10 @@ const fmt::terminal_color kPalette[] = {
 };
 
 constexpr int kScreenWidth = 100;  // a projector shows about this many columns
-constexpr int kShownPerKind = 3;   // events of one kind shown before the rest are folded
+// Events of one kind shown before the rest are folded: two from different
+// processes show how siblings interleave; a second one from the same process
+// tells nothing its fold line does not.
+constexpr int kShownPerKind = 2;
 constexpr int kValueWidth = 40;    // a value longer than this is cut with "…"
 
 std::string clock_text(double wall) {
@@ -51,6 +56,13 @@ std::string clock_text(double wall) {
 bool is_alarm(const std::string& kind) {
   return kind.find("warn") != std::string::npos || kind.find("died") != std::string::npos ||
          kind.find("crash") != std::string::npos;
+}
+
+// A table's row ("states.row") is never folded: a fold line would break the
+// table's columns, and a table is already one short line per row.
+bool is_table_row(const std::string& kind) {
+  const std::string_view k = kind;
+  return k.size() >= 4 && (k.substr(k.size() - 4) == ".row" || k.find(".row_") != std::string_view::npos);
 }
 
 // A verdict is the sentence that states the outcome: it is shown highlighted
@@ -84,12 +96,13 @@ class ConsoleRenderer final : public Renderer {
     show_header();
     const std::string name = e.value("name", "?");
     if (!style_.verbose) {
-      int& seen = seen_per_kind_[kind];
-      ++seen;
-      if (seen > kShownPerKind && !is_alarm(kind)) {
+      Shown& shown = shown_per_kind_[kind];
+      const bool repeat = shown.count >= kShownPerKind || (shown.count > 0 && shown.first_name == name);
+      if (repeat && !is_alarm(kind) && !is_table_row(kind)) {
         folds_[kind].add(e);
         return;
       }
+      if (shown.count++ == 0) shown.first_name = name;
     }
     // A line from the main process closes the folds: their line comes
     // before it, where the folded events happened.
@@ -129,10 +142,12 @@ class ConsoleRenderer final : public Renderer {
       std::string mark = held ? "✔" : "✘";
       if (style_.color)
         mark = fmt::format(fmt::fg(held ? fmt::terminal_color::green : fmt::terminal_color::red) | fmt::emphasis::bold, "{}", mark);
+      // "(measured 6, as expected)" when the two agree: the figure once, not twice.
+      const nlohmann::json values = {{"value", cut_to_width(value_words(catalog_, c["value"]), kValueWidth * 2)},
+                                     {"expected", cut_to_width(value_words(catalog_, c["expected"]), kValueWidth * 2)}};
+      const bool as_expected = values["value"] == values["expected"];
       print_wrapped("  " + mark + " ",
-                    fmt::format("{}  ({} {}, {} {})", label, catalog_.text("summary.measured"),
-                                cut_to_width(value_text(c["value"]), kValueWidth), catalog_.text("summary.expected"),
-                                cut_to_width(value_text(c["expected"]), kValueWidth)),
+                    label + "  " + catalog_.text(as_expected ? "summary.as_expected" : "summary.measured_expected", values),
                     "    ");
     }
     std::string verdict = catalog_.text(!ok ? "summary.failed" : hidden ? "summary.ok_hidden" : "summary.ok", {{"hidden", hidden}});
@@ -171,8 +186,9 @@ class ConsoleRenderer final : public Renderer {
       }
       nlohmann::json line = fold.spread_fields();
       const std::string sentence = catalog_.text(kind, cut_values(line));
-      const std::string count = catalog_.text("console.folded", {{"count", fold.count}});
-      print_line(fold.first_t, "", fold.names_text(), fold.names.front(), count + " " + sentence, kind);
+      const std::string told = catalog_.text("console.folded", {{"count", fold.count}, {"sentence", sentence}});
+      // One screen line: the count and the spread are what it tells; -v has the rest.
+      print_line(fold.first_t, "", fold.names_text(), fold.names.front(), told, kind, Lines::One);
       folded_lines_ += fold.count;
       fold = Fold{};
     }
@@ -189,14 +205,16 @@ class ConsoleRenderer final : public Renderer {
 
   // One event's line(s): the time, pid and name columns, then the message
   // wrapped in the remaining width under its own column.
+  enum class Lines { AsMany, One };
   void print_line(double t, const std::string& pid, const std::string& who, const std::string& colour_of,
-                  const std::string& message, const std::string& kind) {
+                  const std::string& message, const std::string& kind, Lines fit = Lines::AsMany) {
     const std::string time = style_.wall_clock ? clock_text(style_.start_wall + t) : fmt::format("+{:.3f}", t);
     std::string name_column = cut_to_width(who, 14);
     name_column += std::string(static_cast<std::size_t>(std::max(0, 14 - display_width(name_column))), ' ');
     std::string columns = fmt::format("{:>7} {}", pid, name_column);
     const int indent = display_width(time) + 1 + display_width(columns) + 1;
-    auto lines = wrap_to_width(message, kScreenWidth - indent);
+    auto lines = fit == Lines::One ? std::vector<std::string>{cut_to_width(message, kScreenWidth - indent)}
+                                   : wrap_to_width(message, kScreenWidth - indent);
     if (style_.color) {
       if (auto pick = colours_.pick(colour_of)) columns = fmt::format(fmt::fg(kPalette[pick->index]), "{}", columns);
       if (is_alarm(kind))
@@ -221,7 +239,7 @@ class ConsoleRenderer final : public Renderer {
     std::string line;
     for (auto& [k, v] : s.items()) {
       if (k == "kind" || k == "scenario" || k == "ok" || k == "checks" || v.is_structured()) continue;
-      line += (line.empty() ? "" : " · ") + k + " " + cut_to_width(value_text(v), kValueWidth);
+      line += (line.empty() ? "" : " · ") + k + " " + cut_to_width(value_words(catalog_, v), kValueWidth);
     }
     return line;
   }
@@ -232,7 +250,7 @@ class ConsoleRenderer final : public Renderer {
     for (auto& [k, v] : out.items()) {
       if (v.is_boolean()) v = catalog_.text(v.get<bool>() ? "value.yes" : "value.no");
       else if (v.is_null()) v = catalog_.text("value.none");  // Python's None, not JSON's null
-      else if (v.is_structured()) v = cut_to_width(v.dump(), kValueWidth);
+      else if (v.is_structured()) v = cut_to_width(value_words(catalog_, v), kValueWidth * 2);
       else if (v.is_string() && k == "error") v = cut_to_width(core_error_text(catalog_, v.get<std::string>()), kValueWidth * 2);
       else if (v.is_string() && catalog_.has_own("value." + v.get<std::string>())) v = catalog_.text("value." + v.get<std::string>());
       else if (v.is_string() && k != "rerun") v = cut_to_width(v.get<std::string>(), kValueWidth * 2);
@@ -243,10 +261,6 @@ class ConsoleRenderer final : public Renderer {
   std::string style(const std::string& text, fmt::emphasis emphasis) const {
     return style_.color ? fmt::format(fmt::text_style(emphasis), "{}", text) : text;
   }
-  std::string value_text(const nlohmann::json& v) const {
-    if (v.is_boolean()) return catalog_.text(v.get<bool>() ? "value.yes" : "value.no");
-    return v.is_string() ? v.get<std::string>() : v.dump();
-  }
 
   const Catalog& catalog_;
   ConsoleStyle style_;
@@ -254,7 +268,11 @@ class ConsoleRenderer final : public Renderer {
   std::shared_ptr<spdlog::logger> logger_;
   nlohmann::json header_;                 // run.start, until the first event
   nlohmann::json verdict_;                // the outcome sentence, for the summary
-  std::map<std::string, int> seen_per_kind_;
+  struct Shown {
+    int count = 0;
+    std::string first_name;  // the process of the first one shown
+  };
+  std::map<std::string, Shown> shown_per_kind_;
   std::map<std::string, Fold> folds_;     // kind -> events held back
   int folded_lines_ = 0;
 };

@@ -127,8 +127,14 @@ RunOutcome run_self(const std::vector<std::string>& args) {
     if (kind == "summary") {
       outcome.summary = event;
       const std::string scenario = event.value("scenario", "");
-      for (const auto& c : event.value("checks", nlohmann::json::array()))
+      for (const auto& c : event.value("checks", nlohmann::json::array())) {
         outcome.keys_to_render.push_back(check_key(english, scenario, c.value("name", "")));
+        // A check's figure made of named parts ({"alive": 0, "failed": 0})
+        // is read out with a label per part (see value_words.hpp).
+        for (const char* field : {"value", "expected"})
+          if (c.contains(field) && c[field].is_object())
+            for (const auto& [part, ignored] : c[field].items()) outcome.keys_to_render.push_back("label." + part);
+      }
     } else if (!kind.empty() && !is_trace_event(kind)) {
       outcome.keys_to_render.push_back(kind);
       // A core error reaches the reader only where the line's text shows it.

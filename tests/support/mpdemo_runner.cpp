@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <regex>
 #include <sstream>
 
@@ -104,6 +105,82 @@ RunResult run_mpdemo(const std::vector<std::string>& args, const std::string& cw
   ::waitpid(pid, &status, 0);
   result.exit_code = mp::exitcode_from_status(status);
   return result;
+}
+
+namespace {
+
+// One run of run_mpdemo_many while it runs: its child, the read ends of its
+// stdout and stderr (-1 once at EOF), and its own working directory.
+struct LiveRun {
+  std::size_t index = 0;
+  pid_t pid = -1;
+  int fds[2] = {-1, -1};
+  std::unique_ptr<TempDir> dir;
+};
+
+LiveRun start_run(std::size_t index, const std::vector<std::string>& args) {
+  LiveRun run;
+  run.index = index;
+  run.dir = std::make_unique<TempDir>();
+  int out_pipe[2], err_pipe[2];
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
+  run.pid = ::fork();
+  if (run.pid < 0) throw std::runtime_error("fork");
+  if (run.pid == 0) {
+    ::dup2(out_pipe[1], 1);
+    ::dup2(err_pipe[1], 2);
+    int devnull = ::open("/dev/null", O_RDONLY);
+    ::dup2(devnull, 0);
+    exec_mpdemo(args, run.dir->path());
+  }
+  ::close(out_pipe[1]);
+  ::close(err_pipe[1]);
+  run.fds[0] = out_pipe[0];
+  run.fds[1] = err_pipe[0];
+  return run;
+}
+
+}  // namespace
+
+std::vector<RunResult> run_mpdemo_many(const std::vector<std::vector<std::string>>& runs, std::size_t at_once) {
+  std::vector<RunResult> results(runs.size());
+  std::vector<LiveRun> live;
+  std::size_t next = 0;
+  char buf[65536];
+  while (next < runs.size() || !live.empty()) {
+    while (next < runs.size() && live.size() < std::max<std::size_t>(at_once, 1)) {
+      live.push_back(start_run(next, runs[next]));
+      ++next;
+    }
+    std::vector<pollfd> fds;
+    for (const auto& run : live)
+      for (int fd : run.fds) fds.push_back({fd, POLLIN, 0});  // fd -1: poll skips it
+    if (::poll(fds.data(), fds.size(), -1) < 0) continue;
+    std::size_t slot = 0;
+    for (auto& run : live)
+      for (int i = 0; i < 2; ++i, ++slot) {
+        if (run.fds[i] < 0 || !(fds[slot].revents & (POLLIN | POLLHUP))) continue;
+        const ssize_t n = ::read(run.fds[i], buf, sizeof buf);
+        if (n > 0) {
+          (i == 0 ? results[run.index].out : results[run.index].err).append(buf, static_cast<std::size_t>(n));
+        } else if (n == 0) {
+          ::close(run.fds[i]);
+          run.fds[i] = -1;
+        }
+      }
+    // A run whose stdout and stderr are both at EOF has ended (or is about to): reap it.
+    for (auto it = live.begin(); it != live.end();) {
+      if (it->fds[0] >= 0 || it->fds[1] >= 0) {
+        ++it;
+        continue;
+      }
+      int status = 0;
+      ::waitpid(it->pid, &status, 0);
+      results[it->index].exit_code = mp::exitcode_from_status(status);
+      it = live.erase(it);
+    }
+  }
+  return results;
 }
 
 RunResult run_json(std::vector<std::string> args, const std::string& cwd) {

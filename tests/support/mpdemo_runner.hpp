@@ -31,6 +31,11 @@ int count_kind(const RunResult& result, const std::string& kind);
 // working directory of `cwd` (a fresh temporary directory when empty).
 RunResult run_mpdemo(const std::vector<std::string>& args, const std::string& cwd = "");
 
+// Runs each `mpdemo args...` as run_mpdemo does, up to `at_once` of them at
+// the same time (from this one thread: no fork while another thread runs),
+// for tests that go over every scenario. Results in the order of `runs`.
+std::vector<RunResult> run_mpdemo_many(const std::vector<std::vector<std::string>>& runs, std::size_t at_once);
+
 // Every scenario `mpdemo list` shows, in its order.
 std::vector<std::string> scenario_names();
 // Same with --json added; parses every stdout line (CHECKs that each parses).
