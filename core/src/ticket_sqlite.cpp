@@ -1,6 +1,9 @@
 #include "mp/ticket_sqlite.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,6 +11,8 @@
 #include <cerrno>
 #include <climits>
 #include <cmath>
+#include <cstdlib>
+#include <memory>
 
 #include "db_errors.hpp"
 #include "mp/unique_fd.hpp"
@@ -213,6 +218,62 @@ std::int64_t create_database(const std::string& path, std::int64_t count) {
   return count;
 }
 
+// Where a new database is made before it gets its name: beside it, named
+// after it and after the process that makes it (".tickets.sqlite.new.<pid>").
+std::string new_database_prefix(const std::string& path) {
+  const auto slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
+  const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+  return dir + "/." + base + ".new.";
+}
+
+// The new databases (and their -wal, -shm, -journal files) left beside
+// `path` by a process that was killed while making one: its pid no longer
+// runs. A run still making one is left alone.
+void remove_stale_new_databases(const std::string& path) {
+  const std::string prefix = new_database_prefix(path);
+  const auto slash = prefix.rfind('/');
+  const std::string dir = prefix.substr(0, slash);
+  const std::string name_prefix = prefix.substr(slash + 1);
+  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
+  if (!d) return;
+  while (const dirent* entry = ::readdir(d.get())) {
+    const std::string name = entry->d_name;
+    if (name.compare(0, name_prefix.size(), name_prefix) != 0) continue;
+    char* end = nullptr;
+    errno = 0;
+    const long pid = std::strtol(name.c_str() + name_prefix.size(), &end, 10);
+    if (errno != 0 || end == name.c_str() + name_prefix.size() || pid <= 0) continue;
+    if (*end != '\0' && *end != '-') continue;  // "<pid>" or "<pid>-wal" ...
+    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+    ::unlinkat(::dirfd(d.get()), name.c_str(), 0);
+  }
+}
+
+// A new database at `path`, made complete under a temporary name and then
+// renamed to `path`, refusing to replace anything that appeared there
+// meanwhile. So the path never names a half-made database: a run killed
+// while making it (SIGKILL runs no destructor) leaves at most the
+// temporary, which the next run removes; before, it left an empty file that
+// every later run refused as "a database without the table". False when
+// something now exists at `path` (the caller reads that instead).
+bool create_database_in_place(const std::string& path, std::int64_t count) {
+  remove_stale_new_databases(path);
+  const std::string temporary = new_database_prefix(path) + std::to_string(::getpid());
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) ::unlink((temporary + suffix).c_str());
+  UniqueFd fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+  if (!fd) fail_errno("db.cannot_create", path, "cannot create", errno);
+  fd.reset();
+  NewFile file(temporary);
+  create_database(temporary, count);  // closed again: nothing is left beside it
+  if (::renameat2(AT_FDCWD, temporary.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE) == 0) {
+    file.finished();
+    return true;
+  }
+  if (errno == EEXIST) return false;  // NewFile removes ours
+  fail_errno("db.cannot_create", path, "cannot create", errno);
+}
+
 }  // namespace
 
 std::int64_t prepare_ticket_sqlite(const std::string& path, std::optional<std::int64_t> reset_to) {
@@ -221,14 +282,9 @@ std::int64_t prepare_ticket_sqlite(const std::string& path, std::optional<std::i
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) {
     if (errno != ENOENT || !reset_to) fail_errno("db.cannot_open", path, "cannot open", errno);
-    // The new file is made here, exclusively: if something appeared at the
-    // path meanwhile, it is not ours to fill or to remove.
-    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
-    if (fd) {
-      fd.reset();
-      return create_database(path, *reset_to);
-    }
-    if (errno != EEXIST) fail_errno("db.cannot_create", path, "cannot create", errno);
+    // If something appeared at the path meanwhile, it is not ours to fill
+    // or to remove: it is read below like any existing file.
+    if (create_database_in_place(path, *reset_to)) return *reset_to;
     if (::lstat(path.c_str(), &st) != 0) fail_errno("db.cannot_open", path, "cannot open", errno);
   }
   if (!S_ISREG(st.st_mode)) fail_not_regular(path, st.st_mode);

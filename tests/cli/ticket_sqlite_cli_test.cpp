@@ -20,6 +20,7 @@
 
 #include "mp/ticket_sqlite.hpp"
 #include "mp/unique_fd.hpp"
+#include "support/background_run.hpp"
 #include "support/mpdemo_runner.hpp"
 #include "support/timeline_checks.hpp"
 
@@ -450,4 +451,26 @@ TEST_CASE("ticket --store sqlite --crash-writer: a sale committed by a buyer kil
   CHECK(s["remaining"] == 0);
   CHECK(count_in(dir.file("tickets.sqlite")) == 0);
   check_leaves_only_the_db(dir, "tickets.sqlite", r);
+}
+
+TEST_CASE("ticket --store sqlite: mpdemo killed while it makes the database leaves nothing the next run refuses",
+          "[cli][ticket][sqlite][db][kill]") {
+  // Killed as soon as the run has started, mpdemo is almost always inside
+  // the making of the new database (its journals are flushed to disk).
+  // Before the fix that left an empty tickets.sqlite (and its -journal),
+  // which every later run refused as a database without the table.
+  for (int attempt = 1; attempt <= 5; ++attempt) {
+    TempDir dir;
+    {
+      test::BackgroundRun run({"ticket", "--store", "sqlite", "--json", "--speed", "0.05"}, dir.path());
+      auto first = run.next_event(30.0);
+      REQUIRE(first.is_object());
+      REQUIRE(::kill(run.pid, SIGKILL) == 0);
+      REQUIRE(run.wait_status(30.0) != -1);
+    }
+    auto next = run_mpdemo({"ticket", "--store", "sqlite", "--lock", "--speed", "0"}, dir.path());
+    INFO("attempt " << attempt << "\n" << next.err);
+    REQUIRE(next.exit_code == 0);
+    CHECK(entries_of(dir.path()) == std::set<std::string>{"tickets.sqlite"});
+  }
 }
