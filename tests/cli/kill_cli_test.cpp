@@ -307,8 +307,7 @@ TEST_CASE("manager: its server killed mid-run ends the run with a failed line in
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 1);
   CHECK(last["checks"][0]["name"] == "run_completed");
-  std::ifstream in(err);
-  const std::string said((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string said = dir.read("stderr.txt");
   INFO(said);
   CHECK(said.find("mpdemo manager：运行失败：") != std::string::npos);
   CHECK(said.find("failed:") == std::string::npos);
@@ -336,8 +335,7 @@ TEST_CASE("ticket --order: a buyer killed before its first step point ends the r
   REQUIRE(status != -1);  // -1: still running after 60 s
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 2);
-  std::ifstream in(err);
-  const std::string said((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string said = dir.read("stderr.txt");
   INFO(said);
   CHECK(said.find("Buyer-1 cannot go: it ended before it finished its steps") != std::string::npos);
 }
