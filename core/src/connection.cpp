@@ -158,76 +158,29 @@ class StreamMark {
   std::atomic<pid_t>* mark_;
 };
 
+// Polls a reader makes with a zero timeout before it sleeps in poll(): about
+// 50 us of system calls. Measured (mpbench pipe_throughput, context switches
+// per 100k messages, reads that never wait in place of these polls): 1 try
+// 18.7k, 8 tries 11.9k, 32 tries 5.4k, 128 tries 1.8k; the floor's reader,
+// blocked in read(), 1.3k.
+constexpr int kPollTries = 128;
+
 // Blocks until the fd has data or EOF. Waiting is done here, without a mark:
-// a reader killed while it waits has taken nothing from the stream.
+// a reader killed while it waits has taken nothing from the stream (and a
+// read() that finds nothing has no way to say "nothing taken" if the reader
+// is killed on its way out of the kernel, so the reader only reads once poll
+// says there is something). It polls without sleeping first: a writer on
+// another core usually adds the next message within a microsecond, and a
+// sleeping reader costs the writer a wake-up (and often a context switch) in
+// its next write. Profiled before (pipe_throughput, perf cpu-clock): the
+// reader, asleep in poll() after each read had drained the pipe, made the
+// writer's wake-ups and context switches about 40% of the samples.
 void wait_readable(int fd) {
-  for (;;) {
+  for (int tries = 0;; ++tries) {
     pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, -1) >= 0) return;
-    if (errno != EINTR) throw_os_error("recv: poll");
-  }
-}
-
-// Reads a reader tries on an empty pipe or socket before it sleeps in
-// poll(): about 50 us of system calls. Measured (mpbench pipe_throughput,
-// context switches per 100k messages): 1 try 18.7k, 8 tries 11.9k, 32 tries
-// 5.4k, 128 tries 1.8k; the floor's reader, blocked in read(), 1.3k.
-constexpr int kNowaitTries = 128;
-
-// Whether this kernel reads a pipe without waiting when asked per call
-// (preadv2 RWF_NOWAIT on pipes: Linux 5.x+). Cleared at the first refusal;
-// a stale `true` in a forked child only costs that child one refusal.
-std::atomic<bool> pipe_nowait_works{true};
-
-// One read that never waits: the bytes there are (> 0), EOF (0) or -1 with
-// errno EAGAIN (nothing yet) or EOPNOTSUPP (this kernel cannot; wait first).
-ssize_t read_nowait(int fd, char* buf, std::size_t len, bool socket) {
-  if (socket) return ::recv(fd, buf, len, MSG_DONTWAIT);
-  if (!pipe_nowait_works.load(std::memory_order_relaxed)) {
-    errno = EOPNOTSUPP;
-    return -1;
-  }
-  iovec iov{buf, len};
-  ssize_t r = ::preadv2(fd, &iov, 1, -1, RWF_NOWAIT);
-  if (r < 0 && (errno == EOPNOTSUPP || errno == EINVAL)) {
-    pipe_nowait_works.store(false, std::memory_order_relaxed);
-    errno = EOPNOTSUPP;
-  }
-  return r;
-}
-
-// Reads what the fd holds, waiting for it if there is nothing, for a reader
-// whose `mark` is set: the mark is lifted while it waits (a reader killed
-// waiting has taken nothing), so the read itself never waits. When the pipe
-// is empty it tries again before sleeping in poll(): a writer on another
-// core usually adds the next message within a microsecond, and a sleeping
-// reader costs the writer a wake-up (and often a context switch) in its next
-// write. Profiled before (pipe_throughput, perf cpu-clock): the reader, asleep
-// in poll() after each read had drained the pipe, made the writer's wake-ups
-// and context switches about 40% of the samples.
-ssize_t read_marked(int fd, char* buf, std::size_t len, bool socket, std::atomic<pid_t>& mark) {
-  int tries = 0;
-  for (;;) {
-    const bool nowait = socket || pipe_nowait_works.load(std::memory_order_relaxed);
-    if (nowait) {
-      const ssize_t r = read_nowait(fd, buf, len, socket);
-      if (r >= 0) return r;
-      if (errno == EINTR) continue;
-      if (errno != EAGAIN && errno != EOPNOTSUPP) throw_os_error("recv");
-      if (errno == EAGAIN && ++tries < kNowaitTries) continue;
-    }
-    const pid_t me = mark.exchange(0, std::memory_order_acq_rel);
-    wait_readable(fd);
-    mark.store(me, std::memory_order_release);
-    tries = 0;
-    if (!socket && !pipe_nowait_works.load(std::memory_order_relaxed)) {
-      // No per-call non-blocking read on this kernel: the fd is readable
-      // now, and only holders of this end's read lock read it, so this
-      // read returns at once.
-      const ssize_t r = ::read(fd, buf, len);
-      if (r >= 0) return r;
-      if (errno != EINTR) throw_os_error("recv");
-    }
+    const int r = ::poll(&p, 1, tries < kPollTries ? 0 : -1);
+    if (r > 0) return;
+    if (r < 0 && errno != EINTR) throw_os_error("recv: poll");
   }
 }
 
@@ -483,8 +436,13 @@ std::string Connection::recv_buffered(std::size_t limit) {
         b = 0;
         publish();
       }
+      wait_readable(fd_.get());
       StreamMark mark(&st.reading);  // from the read until `end` says where the bytes are
-      const ssize_t r = read_marked(fd_.get(), buf + e, st.capacity - e, kind_ == Kind::Socket, st.reading);
+      ssize_t r = ::read(fd_.get(), buf + e, st.capacity - e);
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        throw_os_error("recv");
+      }
       if (r == 0) return false;
       e += static_cast<std::uint32_t>(r);
       st.end.store(e, std::memory_order_relaxed);
