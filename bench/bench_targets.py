@@ -22,6 +22,7 @@ SPREAD_TARGETS = {
 # What a row's note says when its sides do not do the same work.
 NOTES = {
     "ticket_race": "mp fsyncs each sale (power-loss safe), python does not",
+    "lock_counter": "boost and floor keep the counter in the mutex's cache line; mp::Value has its own mapping, as in Python",
 }
 
 
