@@ -73,7 +73,7 @@ def main():
     ap.add_argument("--python-baseline", default=os.path.join(here, "peers", "python_baseline.py"))
     ap.add_argument("--boost", help="boost_peer binary (left out when missing)")
     ap.add_argument("--floor", help="floor_peer binary (left out when missing)")
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=7)  # the issue-15 spread is over 7 alternating runs
     ap.add_argument("cases", nargs="*")
     args = ap.parse_args()
 
