@@ -172,7 +172,7 @@ void Fold::add(const nlohmann::json& e) {
   }
 }
 
-nlohmann::json Fold::spread_fields() const {
+nlohmann::json Fold::spread_fields(const std::string& separator) const {
   nlohmann::json fields = first;
   for (const auto& [key, range] : numbers)
     fields[key] = range.first == range.second ? number_text(range.first)
@@ -180,7 +180,7 @@ nlohmann::json Fold::spread_fields() const {
   for (const auto& [key, texts] : strings) {
     if (texts.size() == 1) continue;  // the same everywhere: keep the value itself
     std::string joined;
-    for (const auto& t : texts) joined += (joined.empty() ? "" : ", ") + t;
+    for (const auto& t : texts) joined += (joined.empty() ? "" : separator) + t;
     fields[key] = joined;
   }
   return fields;
@@ -198,7 +198,7 @@ std::string Fold::names_text() const {
   std::vector<long> numbers;
   for (const auto& n : names) {
     auto [p, digits] = split(n);
-    if (p != prefix || digits.empty() || digits.size() > 9) return fmt::format("{} processes", names.size());
+    if (p != prefix || digits.empty() || digits.size() > 9) return "";
     numbers.push_back(std::stol(digits));
   }
   std::sort(numbers.begin(), numbers.end());

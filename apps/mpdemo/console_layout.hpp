@@ -48,6 +48,7 @@ class ColourBook {
 struct Fold {
   std::string kind;
   int count = 0;
+  bool from_first = false;  // holds the first of a run too ("5 like this"), not only what followed it
   double first_t = 0, last_t = 0;
   std::vector<std::string> names;  // distinct, in order of appearance
   nlohmann::json first;            // the first held event, for its fields
@@ -55,9 +56,11 @@ struct Fold {
   std::map<std::string, std::vector<std::string>> strings;   // field -> distinct texts (a few)
 
   void add(const nlohmann::json& event);
-  // The fields of `first` with each value replaced by its spread ("11–100").
-  nlohmann::json spread_fields() const;
-  // "Buyer-11..100" or "Worker-3, Worker-9" or "12 processes".
+  // The fields of `first` with each value replaced by its spread ("11–100";
+  // distinct texts joined with `separator`).
+  nlohmann::json spread_fields(const std::string& separator) const;
+  // "Buyer-11..100" or "Buyer-3,5"; empty when the names do not share a
+  // prefix (the caller then says how many processes, in its language).
   std::string names_text() const;
 };
 

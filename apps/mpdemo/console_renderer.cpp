@@ -94,28 +94,49 @@ class ConsoleRenderer final : public Renderer {
       return;
     }
     show_header();
-    const std::string name = e.value("name", "?");
-    if (!style_.verbose) {
-      Shown& shown = shown_per_kind_[kind];
-      const bool repeat = shown.count >= kShownPerKind || (shown.count > 0 && shown.first_name == name);
-      if (repeat && !is_alarm(kind) && !is_table_row(kind)) {
-        folds_[kind].add(e);
-        return;
-      }
-      if (shown.count++ == 0) shown.first_name = name;
+    if (style_.verbose) {
+      show(e);
+      return;
     }
-    // A line from the main process closes the folds: their line comes
-    // before it, where the folded events happened.
-    if (name == "MainProcess") close_folds();
-    print_event(e);
+    const std::string name = e.value("name", "?");
+    const bool foldable = !is_alarm(kind) && !is_table_row(kind);
+    // The held line and this one are a run of one kind from one process
+    // ("started worker" five times): one fold line tells the whole run.
+    if (!pending_.is_null() && foldable && pending_.value("kind", "") == kind && pending_.value("name", "") == name) {
+      Fold& fold = folds_[kind];
+      fold.add(cut_values(pending_));
+      fold.from_first = true;
+      pending_ = nullptr;
+      fold.add(cut_values(e));
+      return;
+    }
+    release_pending();
+    Shown& shown = shown_per_kind_[kind];
+    const bool repeat = shown.count >= kShownPerKind || (shown.count > 0 && shown.first_name == name);
+    if (repeat && foldable) {
+      folds_[kind].add(cut_values(e));  // its values as words, so that their spread reads as words too
+      return;
+    }
+    if (shown.count++ == 0) shown.first_name = name;
+    if (foldable) pending_ = e;  // until the next event (or a moment of quiet) says whether a run begins
+    else show(e);
+  }
+
+  // Nothing came for a moment: the held line goes out, so that a student
+  // never waits for a line that has already happened.
+  void idle() override {
+    release_pending();
+    logger_->flush();
   }
 
   void summary(const nlohmann::json& s) override {
     show_header();
+    release_pending();
     close_folds();
     const bool ok = s.value("ok", false);
     const std::string scenario = s.value("scenario", "");
-    logger_->info("");
+    // The title's rule sets the summary apart; no blank line, which a
+    // projected screen cannot spare.
     logger_->info("{}", style(fmt::format("── {} · {} ──", scenario, catalog_.text("summary.title")), fmt::emphasis::bold));
     print_wrapped("  ", figures_line(scenario, s), "  ");
     if (!verdict_.is_null()) {
@@ -160,7 +181,10 @@ class ConsoleRenderer final : public Renderer {
     logger_->flush();
   }
 
-  void flush() override { logger_->flush(); }
+  void flush() override {
+    release_pending();
+    logger_->flush();
+  }
 
  private:
   void show_header() {
@@ -170,11 +194,37 @@ class ConsoleRenderer final : public Renderer {
     print_event(h);
   }
 
+  // A fold's line comes before a line that it happened before: every fold
+  // before a line of the main process (which marks the lesson's steps), and
+  // before any line a fold that holds a run, or one with events of the
+  // same process (which now does something else), so that no process's
+  // lines are told out of their order.
+  void show(const nlohmann::json& e) {
+    const std::string name = e.value("name", "");
+    close_folds([&](const Fold& fold) {
+      return name == "MainProcess" || fold.from_first ||
+             std::find(fold.names.begin(), fold.names.end(), name) != fold.names.end();
+    });
+    print_event(e);
+  }
+
+  void release_pending() {
+    if (pending_.is_null()) return;
+    nlohmann::json e = std::move(pending_);
+    pending_ = nullptr;
+    show(e);
+  }
+
   void close_folds() {
-    // In the order their first held event happened.
+    close_folds([](const Fold&) { return true; });
+  }
+
+  // The folds that `due` picks, in the order their first held event happened.
+  template <typename Due>
+  void close_folds(Due due) {
     std::vector<Fold*> open;
     for (auto& [kind, fold] : folds_)
-      if (fold.count > 0) open.push_back(&fold);
+      if (fold.count > 0 && due(fold)) open.push_back(&fold);
     std::sort(open.begin(), open.end(), [](const Fold* a, const Fold* b) { return a->first_t < b->first_t; });
     for (Fold* held : open) {
       Fold& fold = *held;
@@ -184,11 +234,14 @@ class ConsoleRenderer final : public Renderer {
         fold = Fold{};
         continue;
       }
-      nlohmann::json line = fold.spread_fields();
+      nlohmann::json line = fold.spread_fields(catalog_.text("value.list_separator"));
       const std::string sentence = catalog_.text(kind, cut_values(line));
-      const std::string told = catalog_.text("console.folded", {{"count", fold.count}, {"sentence", sentence}});
+      const std::string told = catalog_.text(fold.from_first ? "console.folded_run" : "console.folded",
+                                             {{"count", fold.count}, {"sentence", sentence}});
       // One screen line: the count and the spread are what it tells; -v has the rest.
-      print_line(fold.first_t, "", fold.names_text(), fold.names.front(), told, kind, Lines::One);
+      std::string who = fold.names_text();
+      if (who.empty()) who = catalog_.text("console.processes", {{"count", fold.names.size()}});
+      print_line(fold.first_t, "", who, fold.names.front(), told, kind, Lines::One);
       folded_lines_ += fold.count;
       fold = Fold{};
     }
@@ -268,6 +321,7 @@ class ConsoleRenderer final : public Renderer {
   std::shared_ptr<spdlog::logger> logger_;
   nlohmann::json header_;                 // run.start, until the first event
   nlohmann::json verdict_;                // the outcome sentence, for the summary
+  nlohmann::json pending_;                // a line held until the next event: shown, or the start of a run
   struct Shown {
     int count = 0;
     std::string first_name;  // the process of the first one shown

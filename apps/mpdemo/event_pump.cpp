@@ -1,5 +1,6 @@
 #include "event_pump.hpp"
 
+#include <poll.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,6 +12,10 @@
 namespace mpdemo {
 namespace {
 constexpr const char* kEndKind = "mpdemo.end_of_events";
+// After this long without an event the renderer is told (Renderer::idle), so
+// that a line it holds back never waits for the next event: a tenth of a
+// second is below what a reader notices.
+constexpr int kIdleMs = 100;
 }
 
 EventPump::EventPump(int read_fd, Renderer& renderer)
@@ -29,6 +34,14 @@ void EventPump::pump() {
   std::string buffer;
   char chunk[65536];
   for (;;) {
+    pollfd ready{read_fd_, POLLIN, 0};
+    const int polled = ::poll(&ready, 1, kIdleMs);
+    if (polled == 0) {
+      if (!interrupted()) renderer_.idle();
+      continue;
+    }
+    if (polled < 0 && errno != EINTR) return;
+    if (polled < 0) continue;
     ssize_t n = ::read(read_fd_, chunk, sizeof chunk);
     if (n < 0) {
       if (errno == EINTR) continue;

@@ -20,6 +20,9 @@ class Renderer {
   // The last thing rendered: {"kind": "summary", "scenario", "ok", "checks", ...figures}.
   virtual void summary(const nlohmann::json& summary) = 0;
   virtual void flush() = 0;
+  // Nothing arrived for a moment (see EventPump): output held back in the
+  // hope of more of its kind is written now.
+  virtual void idle() {}
 };
 
 struct ConsoleStyle {
@@ -48,6 +51,9 @@ class RendererList final : public Renderer {
   }
   void flush() override {
     for (auto* r : renderers_) r->flush();
+  }
+  void idle() override {
+    for (auto* r : renderers_) r->idle();
   }
 
  private:

@@ -58,6 +58,7 @@ class StepScreen::BoardRenderer final : public Renderer {
   }
   void summary(const nlohmann::json& s) override { console_.summary(s); }
   void flush() override { console_.flush(); }
+  void idle() override { console_.idle(); }
 
  private:
   StepScreen& screen_;
