@@ -111,8 +111,9 @@ std::vector<int> next_child_identity() {
   return identity;
 }
 
-std::string default_name(const std::vector<int>& identity) {
-  std::string name = "Process-";
+// Python: type(self).__name__ + '-' + ':'.join(identity).
+std::string default_name(const std::vector<int>& identity, std::string_view class_name = "Process") {
+  std::string name = std::string(class_name) + "-";
   for (std::size_t i = 0; i < identity.size(); ++i) name += (i ? ":" : "") + std::to_string(identity[i]);
   return name;
 }
@@ -268,6 +269,13 @@ Process::Process(Target target, std::string name, Daemon daemon)
       name_(name.empty() ? default_name(identity_) : std::move(name)),
       daemon_(daemon == Daemon::Yes) {}
 
+void Process::initialise(std::string_view class_name, std::string name, Daemon daemon) {
+  if (!identity_.empty()) throw ProcessError("process '" + name_ + "' is initialised already");
+  identity_ = next_child_identity();
+  name_ = name.empty() ? default_name(identity_, class_name) : std::move(name);
+  daemon_ = daemon == Daemon::Yes;
+}
+
 Process::Process(Process&& other) noexcept
     : target_(std::move(other.target_)),
       identity_(std::move(other.identity_)),
@@ -349,6 +357,8 @@ int Process::sentinel() const {
 void Process::start() {
   check_not_closed();
   if (started_) throw ProcessError("cannot start process '" + name_ + "' twice");
+  if (identity_.empty())
+    throw ProcessError("process '" + name_ + "' was never initialised: its constructor did not call initialise()");
   auto& s = state();
   if (s.self.daemon)
     throw ProcessError("daemon process '" + s.self.name +

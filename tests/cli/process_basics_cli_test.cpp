@@ -221,6 +221,37 @@ TEST_CASE("lifecycle: the name option reaches the child", "[cli][lifecycle]") {
   CHECK(working[0]["name"] == "任务1");
 }
 
+TEST_CASE("lifecycle: a subclass's name set before the base initialiser is overwritten, on real processes",
+          "[cli][lifecycle]") {
+  const std::string name = GENERATE(as<std::string>{}, "my-task", "egon");
+  std::vector<std::string> args{"lifecycle", "--speed", "0.01", "--seed", "1"};
+  if (name != "my-task") args.insert(args.end(), {"--subclass-name", name});
+  auto r = run_json(args);
+  require_all_checks_held(r);
+  // task-1..3 took numbers 1..3, so the object set up fourth is MyProcess-4 (Python: the same).
+  CHECK(r.summary()["name_set_before_init"] == "MyProcess-4");
+  CHECK(r.summary()["name_set_after_init"] == name);
+  auto before = events_of(r, "lifecycle.name_before_init");
+  auto after = events_of(r, "lifecycle.name_after_init");
+  REQUIRE(before.size() == 1);
+  REQUIRE(after.size() == 1);
+  CHECK(before[0]["child"] == "MyProcess-4");
+  CHECK(after[0]["child"] == name);
+  // Each child says the name it runs under, from its own process.
+  auto lost = events_of(r, "lifecycle.runs_as_default");
+  auto kept = events_of(r, "lifecycle.runs_as_set");
+  REQUIRE(lost.size() == 1);
+  REQUIRE(kept.size() == 1);
+  CHECK(lost[0]["name"] == "MyProcess-4");
+  CHECK(kept[0]["name"] == name);
+  CHECK(lost[0]["ppid"] == before[0]["pid"]);  // a child of the main process, not the main process
+  CHECK(lost[0]["pid"] != before[0]["pid"]);
+  CHECK(lost[0]["pid"] != kept[0]["pid"]);
+
+  for (const char* bad : {"", "MyProcess-4"})
+    CHECK(test::run_mpdemo({"lifecycle", "--subclass-name", bad, "--speed", "0"}).exit_code == 2);
+}
+
 TEST_CASE("fork: returns 0 in the child and the child's pid in the parent", "[cli][fork]") {
   auto rounds = GENERATE(1, 20);
   auto r = run_json({"fork", "--rounds", std::to_string(rounds), "--speed", "0.01", "--seed", "1"});

@@ -170,6 +170,74 @@ TEST_CASE("default names are numbered at construction as Python numbers them", "
   CHECK(std::string(buf, static_cast<std::size_t>(n)) == parent.name() + ":1\n");
 }
 
+namespace {
+
+// A Process subclass in the two orders a Python __init__ can take:
+// self.name = name before or after super().__init__().
+enum class NameSet { BeforeInit, AfterInit };
+class Job final : public Process {
+ public:
+  Job(std::string name, NameSet when, int report_fd) : Process(NotInitialised{}), report_fd_(report_fd) {
+    if (when == NameSet::BeforeInit) set_name(name);
+    initialise("Job");  // super().__init__()
+    if (when == NameSet::AfterInit) set_name(name);
+  }
+
+ protected:
+  void run() override {  // the child reports the name it runs under
+    const std::string line = mp::current_process().name + "\n";
+    mp::write_all(report_fd_, line.data(), line.size());
+  }
+
+ private:
+  int report_fd_;
+};
+
+std::string run_and_read_name(Process& p, int read_fd) {
+  p.start();
+  REQUIRE(test::join_one(p));
+  char buf[128] = {};
+  const ssize_t n = ::read(read_fd, buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<std::size_t>(n) - 1) : std::string();
+}
+
+}  // namespace
+
+TEST_CASE("a subclass that sets its name before the base initialiser loses it to <Class>-N, as in Python",
+          "[core][process]") {
+  auto [r, w] = mp::make_pipe();
+  Process before_it([] {});
+  Job first("egon", NameSet::BeforeInit, w.get());
+  Job second("egon", NameSet::AfterInit, w.get());
+  const int n = std::stoi(before_it.name().substr(std::string("Process-").size()));
+  // The base initialiser numbered it and wrote its default name over "egon".
+  CHECK(first.name() == "Job-" + std::to_string(n + 1));
+  CHECK(second.name() == "egon");
+  // The children run under those names.
+  CHECK(run_and_read_name(first, r.get()) == first.name());
+  CHECK(run_and_read_name(second, r.get()) == "egon");
+}
+
+namespace {
+class NeverInitialised final : public Process {
+ public:
+  NeverInitialised() : Process(NotInitialised{}) { set_name("lost"); }
+  void initialise_twice() {
+    initialise("NeverInitialised");
+    initialise("NeverInitialised");
+  }
+};
+}  // namespace
+
+TEST_CASE("a subclass that never calls the base initialiser cannot start, and calling it twice is an error",
+          "[core][process]") {
+  NeverInitialised p;
+  CHECK_THROWS_AS(p.start(), mp::ProcessError);
+  CHECK(p.pid() == 0);
+  NeverInitialised q;
+  CHECK_THROWS_AS(q.initialise_twice(), mp::ProcessError);
+}
+
 TEST_CASE("leaving scope terminates a daemon child and joins a non-daemon one", "[core][process]") {
   auto [r, w] = mp::make_pipe();
   int read_fd = r.get();

@@ -132,6 +132,8 @@ def lifecycle(r, p):
            "after start(): a pid, alive, exitcode None", r["while_running"])
     expect(p, r["exitcodes"] == [0, r["exit_code_asked"], -15], "exitcodes: 0 after return, N after sys.exit(N), -15 after terminate()", r["exitcodes"])
     expect(p, r["alive_after_join"] == [False] * 3, "is_alive() is False after join()", r["alive_after_join"])
+    expect(p, r["name_set_before_init"].startswith("MyProcess-") and r["name_set_after_init"] == r["subclass_name"],
+           "a name set before super().__init__() became MyProcess-N; one set after it stayed", r)
 
 
 def fork(r, p):

@@ -22,6 +22,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mp/deadline.hpp"
@@ -124,6 +125,20 @@ class Process {
  protected:
   // What the child does. The default calls the target.
   virtual void run();
+
+  // For a subclass written in the order of a Python __init__ that does
+  // something before it calls super().__init__(): a Process the base
+  // initialiser has not run on yet, with no number and no name. start()
+  // refuses it (ProcessError) until initialise() has run.
+  struct NotInitialised {};
+  explicit Process(NotInitialised) noexcept {}
+  // Python's BaseProcess.__init__ (super().__init__()): takes the next number
+  // (_identity) and sets the name to `name`, or, when it is empty, to
+  // "<class_name>-N" (Python: type(self).__name__). Either way over any name
+  // set before it: the tutorials' pitfall of a subclass that sets self.name
+  // first and then calls super().__init__(), and finds its process named
+  // "Piao-2". ProcessError when called twice.
+  void initialise(std::string_view class_name, std::string name = {}, Daemon daemon = Daemon::No);
 
  private:
   // Reaps without blocking; returns true when the child has been reaped.
