@@ -65,6 +65,14 @@ bool is_table_row(const std::string& kind) {
   return k.size() >= 4 && (k.substr(k.size() - 4) == ".row" || k.find(".row_") != std::string_view::npos);
 }
 
+// A countdown ("7 s left before the reap") marks time passing while a run
+// holds: folded, its lines would come out only once the hold is over, after
+// the silence they are there to fill.
+bool is_countdown(const std::string& kind) {
+  const std::string_view k = kind;
+  return k.size() >= 10 && k.substr(k.size() - 10) == ".countdown";
+}
+
 // A verdict is the sentence that states the outcome: it is shown highlighted
 // in the summary, not in the stream.
 bool is_verdict(const std::string& kind) { return kind.find(".verdict") != std::string::npos; }
@@ -99,7 +107,7 @@ class ConsoleRenderer final : public Renderer {
       return;
     }
     const std::string name = e.value("name", "?");
-    const bool foldable = !is_alarm(kind) && !is_table_row(kind);
+    const bool foldable = !is_alarm(kind) && !is_table_row(kind) && !is_countdown(kind);
     // The held line and this one are a run of one kind from one process
     // ("started worker" five times): one fold line tells the whole run.
     if (!pending_.is_null() && foldable && pending_.value("kind", "") == kind && pending_.value("name", "") == name) {

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <sstream>
 #include <vector>
 #include <string>
 
@@ -94,6 +95,21 @@ TEST_CASE("zombie: while the parent holds, ps's view comes first and a countdown
   // ps's view is shown as the hold begins, not after it (the hold is 0.5 s).
   REQUIRE(hold_at >= 0);
   CHECK(first_ps_at - hold_at < 0.25);
+}
+
+TEST_CASE("zombie: the countdown is never folded on the console: each line comes as its moment does",
+          "[cli][zombie][projector]") {
+  auto r = test::run_mpdemo({"zombie", "--speed", "0.05", "--seed", "1", "--lang", "en", "--no-color"});
+  INFO(r.out);
+  REQUIRE(r.exit_code == 0);
+  int ticks = 0;
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);)
+    if (line.find("s left before the reap") != std::string::npos) {
+      ++ticks;
+      CHECK(line.find("like this") == std::string::npos);
+    }
+  CHECK(ticks == 3);
 }
 
 TEST_CASE("zombie --mode ignore: the kernel reaps, no Z ever, the status is lost", "[cli][zombie]") {
