@@ -64,7 +64,8 @@ using Announce = std::unique_lock<mp::Lock>;
 
 // The light: toggles every `interval` until every car has passed.
 void traffic_light(const EventOptions& o, const Context& ctx, mp::Event& green, mp::Event& all_passed,
-                   mp::Lock& announce, int step_index) {
+                   mp::Lock& announce, mp::Event& start, int step_index) {
+  start.wait();
   // Stepped (--order, --step), the person is the clock: the light switches
   // when it is let go, not after an interval.
   const mp::Timeout interval = steps::active() ? mp::Timeout(0.0) : ctx.timeout(o.interval);
@@ -96,7 +97,8 @@ void pass(Road& road, mp::Event& all_passed, int total) {
 }
 
 void car(const EventOptions& o, const Context& ctx, mp::Event& green, mp::Event& all_passed, Road& road,
-         Passage& passage, mp::Lock& announce, int index, int total) {
+         Passage& passage, mp::Lock& announce, mp::Event& start, int index, int total) {
+  start.wait();
   Rng rng = ctx.rng(static_cast<std::uint64_t>(index));
   const double arrive = rng.uniform(0.0, o.arrive_max);
   if (!steps::active()) ctx.sleep(arrive);  // stepped, the order says who comes first
@@ -127,7 +129,8 @@ void car(const EventOptions& o, const Context& ctx, mp::Event& green, mp::Event&
 }
 
 void police_car(const EventOptions& o, const Context& ctx, mp::Event& green, mp::Event& all_passed, Road& road,
-                Passage& passage, mp::Lock& announce, int total) {
+                Passage& passage, mp::Lock& announce, mp::Event& start, int total) {
+  start.wait();
   if (!steps::active()) ctx.sleep(o.police_arrive);
   // Step point: its wait has a timeout, so it may go on red.
   steps::at(total, "event.police_wait", {{"waits", "green"}, {"timeout", *ctx.timeout(o.police_timeout)}});
@@ -156,6 +159,13 @@ Summary run_event(const EventOptions& o, Context& ctx) {
   mp::Event green;  // starts clear: red
   mp::Event all_passed;
   mp::Lock announce;
+  // The schedule (the light's interval, each car's arrival, the police car's)
+  // starts for everyone at once, when the last process has started: forking
+  // hundreds of cars (or any process under a sanitizer) takes longer than
+  // the first red phase, and a police car forked last then met a green
+  // light it was meant to wait for (--cars 600 --speed 0.05: its timeout
+  // check failed).
+  mp::Event start;
   mp::Shared<Road> road;
   mp::SharedMapping passages_memory(sizeof(Passage) * static_cast<std::size_t>(total));
   auto* passages = static_cast<Passage*>(passages_memory.data());
@@ -169,11 +179,11 @@ Summary run_event(const EventOptions& o, Context& ctx) {
   // light, and what still waits after the grace period is stopped.
   std::vector<mp::Process> procs;
   procs.reserve(static_cast<std::size_t>(total) + 1);
-  procs.emplace_back([&] { traffic_light(o, ctx, green, all_passed, announce, total + 1); }, "Light");
+  procs.emplace_back([&] { traffic_light(o, ctx, green, all_passed, announce, start, total + 1); }, "Light");
   for (int i = 1; i <= o.cars; ++i)
-    procs.emplace_back([&, i] { car(o, ctx, green, all_passed, *road, passages[i - 1], announce, i, total); },
+    procs.emplace_back([&, i] { car(o, ctx, green, all_passed, *road, passages[i - 1], announce, start, i, total); },
                        "Car-" + std::to_string(i));
-  procs.emplace_back([&] { police_car(o, ctx, green, all_passed, *road, police_passage, announce, total); }, "Police");
+  procs.emplace_back([&] { police_car(o, ctx, green, all_passed, *road, police_passage, announce, start, total); }, "Police");
   // Step participants (--order, --step): Car-1..N, Police, then Light.
   std::vector<std::string> stepping;
   if (steps::active()) {
@@ -181,7 +191,14 @@ Summary run_event(const EventOptions& o, Context& ctx) {
     stepping.push_back(procs[0].name());
   }
   const auto phase = steps::active() ? steps::begin(stepping, {{"green", false}}) : steps::Phase();
-  for (auto& p : procs) p.start();
+  {
+    // Set even when a start fails: the processes already started go on.
+    struct SetOnExit {
+      mp::Event& event;
+      ~SetOnExit() { event.set(); }
+    } go{start};
+    for (auto& p : procs) p.start();
+  }
   join_lesson_part(procs, ctx, [&] { all_passed.set(); });
   int failed = 0;
   for (std::size_t i = 1; i < procs.size(); ++i)

@@ -39,6 +39,18 @@ TEST_CASE("event: many cars and a fast light", "[cli][event]") {
   CHECK(r.summary()["light_stopped"] == true);
 }
 
+TEST_CASE("event: the schedule starts once every process has started, however many cars", "[cli][event]") {
+  // Forking 600 cars takes longer than the first red phase (0.25 s at this
+  // speed). The police car, forked last, still meets the red light its
+  // timeout is about, because every clock starts when the last one is up.
+  auto r = run_json({"event", "--cars", "600", "--speed", "0.05", "--seed", "1"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.summary()["passed"] == 601);
+  CHECK(r.summary()["police_on_red"] == true);
+  CHECK(r.check("police_passed_by_timeout")["ok"] == true);
+}
+
 TEST_CASE("event: a police car that arrives on green needs no timeout, and is not checked for one", "[cli][event]") {
   // The light turns green after 5 s and stays green until 10 s.
   auto r = run_json({"event", "--police-arrive", "7", "--arrive-max", "8", "--speed", "0.05", "--seed", "5"});

@@ -201,9 +201,13 @@ TEST_CASE("a buyer killed after its write reaches the db: an unreported sale, an
   auto lock = GENERATE(true, false);
   TempDir dir;
   // As many tickets as buyers: buyer 1 buys whatever the order, so it always writes.
-  std::vector<std::string> args = {"ticket", "--buyers", "4", "--tickets", "4", "--crash-writer", "1",
-                                   "--speed", "0.002", "--seed", "7"};
-  if (lock) args.push_back("--lock");
+  std::vector<std::string> args = {"ticket", "--buyers", "4", "--tickets", "4", "--crash-writer", "1", "--seed", "7"};
+  if (lock) args.insert(args.end(), {"--lock", "--speed", "0.002"});
+  // Without the lock, every buyer must read before anyone writes: no search,
+  // and 0.25 s between read and write, far longer than starting four buyers
+  // (at --speed 0.002 the 2-6 ms wait was shorter than four forks under a
+  // sanitizer on a loaded machine, and the race did not show).
+  else args.insert(args.end(), {"--speed", "0.05", "--search-max", "0", "--buy-min", "5", "--buy-max", "5"});
   auto r = run_json(args, dir.path());
   INFO(r.err);
   const auto& s = r.summary();
