@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -49,6 +50,7 @@ struct Fold {
   std::string kind;
   int count = 0;
   bool from_first = false;  // holds the first of a run too ("5 like this"), not only what followed it
+  std::uint64_t first_order = 0;  // the renderer's arrival number of its first event
   double first_t = 0, last_t = 0;
   std::vector<std::string> names;  // distinct, in order of appearance
   nlohmann::json first;            // the first held event, for its fields

@@ -15,6 +15,8 @@
 #include <spdlog/spdlog.h>
 
 #include <cctype>
+#include <chrono>
+#include <cstdint>
 #include <ctime>
 #include <algorithm>
 #include <map>
@@ -43,6 +45,9 @@ constexpr int kScreenWidth = 100;  // a projector shows about this many columns
 // processes show how siblings interleave; a second one from the same process
 // tells nothing its fold line does not.
 constexpr int kShownPerKind = 2;
+// A line held to see whether a run of its kind begins is let out after this
+// long even while other events keep coming (idle() covers a quiet channel).
+constexpr auto kLongestHold = std::chrono::milliseconds(100);
 constexpr int kValueWidth = 40;    // a value longer than this is cut with "…"
 
 std::string clock_text(double wall) {
@@ -103,31 +108,43 @@ class ConsoleRenderer final : public Renderer {
     }
     show_header();
     if (style_.verbose) {
-      show(e);
+      print_event(e);
       return;
     }
+    const std::uint64_t order = ++arrivals_;
     const std::string name = e.value("name", "?");
     const bool foldable = !is_alarm(kind) && !is_table_row(kind) && !is_countdown(kind);
+    if (!pending_.is_null() && std::chrono::steady_clock::now() - pending_since_ > kLongestHold) release_pending();
     // The held line and this one are a run of one kind from one process
     // ("started worker" five times): one fold line tells the whole run.
     if (!pending_.is_null() && foldable && pending_.value("kind", "") == kind && pending_.value("name", "") == name) {
       Fold& fold = folds_[kind];
+      if (fold.count == 0) fold.first_order = pending_order_;
       fold.add(cut_values(pending_));
       fold.from_first = true;
       pending_ = nullptr;
       fold.add(cut_values(e));
       return;
     }
-    release_pending();
     Shown& shown = shown_per_kind_[kind];
     const bool repeat = shown.count >= kShownPerKind || (shown.count > 0 && shown.first_name == name);
     if (repeat && foldable) {
-      folds_[kind].add(cut_values(e));  // its values as words, so that their spread reads as words too
+      // Held in its fold; a held line stays held, so that the main
+      // process's get() 0, 1, 2 ... between the workers' lines still make a run.
+      Fold& fold = folds_[kind];
+      if (fold.count == 0) fold.first_order = order;
+      fold.add(cut_values(e));  // its values as words, so that their spread reads as words too
       return;
     }
+    release_pending();
     if (shown.count++ == 0) shown.first_name = name;
-    if (foldable) pending_ = e;  // until the next event (or a moment of quiet) says whether a run begins
-    else show(e);
+    if (foldable) {  // held until the next shown event (or a moment of quiet) says whether a run begins
+      pending_ = e;
+      pending_order_ = order;
+      pending_since_ = std::chrono::steady_clock::now();
+    } else {
+      show(e, order);
+    }
   }
 
   // Nothing came for a moment: the held line goes out, so that a student
@@ -207,11 +224,13 @@ class ConsoleRenderer final : public Renderer {
   // before any line a fold that holds a run, or one with events of the
   // same process (which now does something else), so that no process's
   // lines are told out of their order.
-  void show(const nlohmann::json& e) {
+  // Only folds begun before the line (`order`: its arrival) can come before it.
+  void show(const nlohmann::json& e, std::uint64_t order) {
     const std::string name = e.value("name", "");
     close_folds([&](const Fold& fold) {
-      return name == "MainProcess" || fold.from_first ||
-             std::find(fold.names.begin(), fold.names.end(), name) != fold.names.end();
+      return fold.first_order < order &&
+             (name == "MainProcess" || fold.from_first ||
+              std::find(fold.names.begin(), fold.names.end(), name) != fold.names.end());
     });
     print_event(e);
   }
@@ -220,20 +239,20 @@ class ConsoleRenderer final : public Renderer {
     if (pending_.is_null()) return;
     nlohmann::json e = std::move(pending_);
     pending_ = nullptr;
-    show(e);
+    show(e, pending_order_);
   }
 
   void close_folds() {
     close_folds([](const Fold&) { return true; });
   }
 
-  // The folds that `due` picks, in the order their first held event happened.
+  // The folds that `due` picks, in the order their first held event arrived.
   template <typename Due>
   void close_folds(Due due) {
     std::vector<Fold*> open;
     for (auto& [kind, fold] : folds_)
       if (fold.count > 0 && due(fold)) open.push_back(&fold);
-    std::sort(open.begin(), open.end(), [](const Fold* a, const Fold* b) { return a->first_t < b->first_t; });
+    std::sort(open.begin(), open.end(), [](const Fold* a, const Fold* b) { return a->first_order < b->first_order; });
     for (Fold* held : open) {
       Fold& fold = *held;
       const std::string kind = fold.kind;
@@ -329,7 +348,10 @@ class ConsoleRenderer final : public Renderer {
   std::shared_ptr<spdlog::logger> logger_;
   nlohmann::json header_;                 // run.start, until the first event
   nlohmann::json verdict_;                // the outcome sentence, for the summary
-  nlohmann::json pending_;                // a line held until the next event: shown, or the start of a run
+  nlohmann::json pending_;                // a line held until the next shown event: shown, or the start of a run
+  std::uint64_t pending_order_ = 0;       // its arrival number
+  std::chrono::steady_clock::time_point pending_since_;
+  std::uint64_t arrivals_ = 0;            // events so far, to order folds against lines
   struct Shown {
     int count = 0;
     std::string first_name;  // the process of the first one shown

@@ -72,11 +72,6 @@ std::string run_on_terminal(const std::vector<std::string>& args) {
   return out;
 }
 
-// Scenarios whose default run still prints more than a screen, many kinds of
-// events each told in a long sentence (issue 13: to be shortened). They are
-// held to a wider budget so that they do not grow further.
-const std::set<std::string> kStillTooLong = {"states", "rlock", "pipe", "pool"};
-
 // Every scenario at its defaults, run fast (--speed scales its pauses, not
 // what it prints), four at a time so that the whole sweep stays short.
 void check_every_scenario_fits(const char* lang) {
@@ -90,7 +85,7 @@ void check_every_scenario_fits(const char* lang) {
     INFO(names[i] << " --lang " << lang << "\n" << r.out << r.err);
     CHECK(r.exit_code != 2);
     const auto lines = lines_of(r.out);
-    CHECK(lines.size() <= (kStillTooLong.count(names[i]) ? 46u : 40u));
+    CHECK(lines.size() <= 40u);
     int widest = 0;
     for (const auto& line : lines) widest = std::max(widest, columns(line));
     CHECK(widest <= 100);
