@@ -262,10 +262,14 @@ def kill_child(binary, rng, scenario, cwd):
     while killed is None and run.read_until(deadline, lambda line: len(run.lines) >= target_event):
         pids = [e.get("pid") for e in run.events() if isinstance(e.get("pid"), int) and e.get("pid") != main]
         pids = [p for p in dict.fromkeys(pids) if alive(p)]
-        if pids:
-            killed = rng.choice(pids)
-            os.kill(killed, signal.SIGKILL)
-        else:
+        chosen = rng.choice(pids) if pids else None
+        try:
+            if chosen is not None:
+                os.kill(chosen, signal.SIGKILL)
+                killed = chosen
+        except ProcessLookupError:
+            pass  # it ended (and was reaped) after alive() saw it: pick again at a later line
+        if killed is None:
             target_event = len(run.lines) + 1
     code = run.finish(RUN_LIMIT)
     problems = []
