@@ -295,10 +295,8 @@ Summary run_pool(const PoolOptions& o, Context& ctx) {
   s.check("callbacks_in_main_process", callbacks_in_main && callbacks_ok, json(callback_pids), json::array({main_pid}));
   s.check("imap_in_order", ordered == expected_order, ordered, expected_order);
   s.check("imap_unordered_same_results", sorted_unordered == expected_order, sorted_unordered, expected_order);
-  // One check for both refusals around close(): one line on the screen.
-  s.check("close_refusals", join_refused && submit_refused,
-          json{{"join_refused", join_refused}, {"submit_refused", submit_refused}},
-          json{{"join_refused", true}, {"submit_refused", true}});
+  // One check for both refusals around close() (how many came): one line on the screen.
+  s.check("close_refusals", join_refused && submit_refused, (join_refused ? 1 : 0) + (submit_refused ? 1 : 0), 2);
   return s;
 }
 

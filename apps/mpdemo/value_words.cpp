@@ -15,7 +15,10 @@ std::string nested_words(const Catalog& catalog, const nlohmann::json& value) {
 std::string value_words(const Catalog& catalog, const nlohmann::json& value) {
   if (value.is_boolean()) return catalog.text(value.get<bool>() ? "value.yes" : "value.no");
   if (value.is_null()) return catalog.text("value.none");  // Python's None, not JSON's null
-  if (value.is_string()) return value.get<std::string>();
+  if (value.is_string()) {  // a word the catalogue translates ("cut off" -> "被截断"), or the text itself
+    const std::string text = value.get<std::string>();
+    return catalog.has_own("value." + text) ? catalog.text("value." + text) : text;
+  }
   if (!value.is_structured()) return value.dump();
   if (value.empty()) return catalog.text("value.empty_list");
   const std::string separator = catalog.text("value.list_separator");
