@@ -256,7 +256,8 @@ Summary run_rlock(const RLockOptions& o, Context& ctx) {
                {"items_taken", shelf->taken},
                {"item_takers", takers}};
   s.check("deadlock_detected_by_timeout", deadlock_seen, twice->second == 0, true);
-  s.check("rlock_reentry_ok", reentry_ok, depths, "1.." + std::to_string(o.depth) + ", other waits for the last release");
+  s.check("rlock_reentry_ok", reentry_ok, depths,
+          {{"depths", "1.." + std::to_string(o.depth)}, {"then_other", "after the last release"}});
   s.check("condition_delivered_every_item", delivered, shelf->taken, items);
   return s;
 }
