@@ -1,8 +1,6 @@
 #include "mp/ticket_db.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,6 +11,7 @@
 #include <memory>
 
 #include "db_errors.hpp"
+#include "stale_files.hpp"
 #include "mp/unique_fd.hpp"
 
 namespace mp {
@@ -20,6 +19,8 @@ namespace mp {
 using detail::fail_count_range;
 using detail::fail_errno;
 using detail::fail_not_regular;
+using detail::base_name_of;
+using detail::directory_of;
 using detail::kDetailBytes;
 using detail::kExcerptBytes;
 using detail::shortened;
@@ -28,18 +29,6 @@ using detail::throw_db_error;
 namespace {
 
 using nlohmann::json;
-
-std::string directory_of(const std::string& path) {
-  auto slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
-std::string base_name_of(const std::string& path) {
-  auto slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
 
 // The deepest nesting of arrays and objects in a JSON text, counted before
 // parsing so that no later walk of the document can recurse without bound.
@@ -287,26 +276,10 @@ void TicketDb::write(std::int64_t count, Replace replace) const {
 }
 
 int TicketDb::remove_stale_temporaries() const {
-  const std::string dir = directory_of(path_);
-  const std::string prefix = "." + base_name_of(path_) + ".tmp.";
-  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
-  if (!d) return 0;
-  int removed = 0;
-  while (const dirent* entry = ::readdir(d.get())) {
-    std::string_view name = entry->d_name;
-    if (name.substr(0, prefix.size()) != prefix) continue;
-    // ".db.json.tmp.<pid>.XXXXXX"
-    const std::string rest(name.substr(prefix.size()));
-    char* end = nullptr;
-    errno = 0;
-    const long pid = std::strtol(rest.c_str(), &end, 10);
-    if (errno != 0 || end == rest.c_str() || *end != '.' || pid <= 0) continue;
-    const bool ours = pid == owner_;
-    const bool owner_gone = ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
-    if (!ours && !owner_gone) continue;  // a run that is still going
-    if (::unlinkat(::dirfd(d.get()), entry->d_name, 0) == 0) ++removed;
-  }
-  return removed;
+  // ".db.json.tmp.<pid>.XXXXXX": ours (a leftover of this process) or a
+  // killed run's.
+  return detail::remove_left_by_ended(directory_of(path_), "." + base_name_of(path_) + ".tmp.",
+                                      [](std::string_view rest) { return !rest.empty() && rest[0] == '.'; }, owner_);
 }
 
 }  // namespace mp

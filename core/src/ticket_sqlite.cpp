@@ -1,8 +1,6 @@
 #include "mp/ticket_sqlite.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -11,10 +9,10 @@
 #include <cerrno>
 #include <climits>
 #include <cmath>
-#include <cstdlib>
 #include <memory>
 
 #include "db_errors.hpp"
+#include "stale_files.hpp"
 #include "mp/unique_fd.hpp"
 
 namespace mp {
@@ -221,33 +219,14 @@ std::int64_t create_database(const std::string& path, std::int64_t count) {
 // Where a new database is made before it gets its name: beside it, named
 // after it and after the process that makes it (".tickets.sqlite.new.<pid>").
 std::string new_database_prefix(const std::string& path) {
-  const auto slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
-  const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
-  return dir + "/." + base + ".new.";
+  return detail::directory_of(path) + "/." + detail::base_name_of(path) + ".new.";
 }
 
 // The new databases (and their -wal, -shm, -journal files) left beside
-// `path` by a process that was killed while making one: its pid no longer
-// runs. A run still making one is left alone.
+// `path` by a process that was killed while making one.
 void remove_stale_new_databases(const std::string& path) {
-  const std::string prefix = new_database_prefix(path);
-  const auto slash = prefix.rfind('/');
-  const std::string dir = prefix.substr(0, slash);
-  const std::string name_prefix = prefix.substr(slash + 1);
-  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
-  if (!d) return;
-  while (const dirent* entry = ::readdir(d.get())) {
-    const std::string name = entry->d_name;
-    if (name.compare(0, name_prefix.size(), name_prefix) != 0) continue;
-    char* end = nullptr;
-    errno = 0;
-    const long pid = std::strtol(name.c_str() + name_prefix.size(), &end, 10);
-    if (errno != 0 || end == name.c_str() + name_prefix.size() || pid <= 0) continue;
-    if (*end != '\0' && *end != '-') continue;  // "<pid>" or "<pid>-wal" ...
-    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
-    ::unlinkat(::dirfd(d.get()), name.c_str(), 0);
-  }
+  detail::remove_left_by_ended(detail::directory_of(path), "." + detail::base_name_of(path) + ".new.",
+                               [](std::string_view rest) { return rest.empty() || rest[0] == '-'; });
 }
 
 // A new database at `path`, made complete under a temporary name and then
