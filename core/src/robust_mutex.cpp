@@ -10,7 +10,6 @@
 #include <string>
 
 #include "mp/detail/futex.hpp"
-#include "robust_list.hpp"
 #include "thread_ids.hpp"
 
 #include "mp/errors.hpp"
@@ -23,29 +22,24 @@ void check(int err, const char* what) {
   if (err != 0) throw_os_error(what, err);
 }
 
+}  // namespace
+
 // unlock() by a caller that does not hold the mutex.
-[[noreturn, gnu::noinline]] void throw_not_holder(const RobustMutex& m, const char* kind) {
+void throw_not_holder(const RobustMutex& m, const char* kind) {
   if (m.holder_tid == 0) throw StateError(std::string("release of an unlocked ") + kind);
   throw StateError(std::string(kind) + " is held by pid " + std::to_string(m.holder_pid) +
                    ", not by the caller (pid " + std::to_string(::getpid()) + "): only the holder may release it");
 }
 
-}  // namespace
+// A forked child is a new process whose one thread inherited the parent's
+// ids, so fork clears them (the robust list head keeps its address in the
+// child, where glibc registers it again, but its pid and tid change).
+__thread ThreadIds this_thread_ids;
 
 namespace {
-// The calling thread's ids and its robust list, cached: getpid(), gettid()
-// and get_robust_list() are system calls, and a lock hand-off should cost
-// none. A forked child is a new process whose one thread inherited the
-// parent's cache, so fork clears it (the robust list head keeps its address
-// in the child, where glibc registers it again, but its pid and tid change).
-struct Ids {
-  pid_t pid = 0;
-  pid_t tid = 0;
-  RobustListHead* head = nullptr;
-};
-thread_local Ids ids;
+using Ids = ThreadIds;
 
-void forget_ids_in_child() { ids = Ids{}; }
+void forget_ids_in_child() { this_thread_ids = Ids{}; }
 
 // Installed before main(), while the process has one thread. Not a lazy
 // `static` in my_ids(): a fork by one thread while another ran that
@@ -54,6 +48,7 @@ void forget_ids_in_child() { ids = Ids{}; }
 [[gnu::constructor]] void install_forget_ids_in_child() { ::pthread_atfork(nullptr, nullptr, forget_ids_in_child); }
 
 const Ids& my_ids() noexcept {
+  Ids& ids = this_thread_ids;
   if (ids.tid == 0) {
     ids.pid = ::getpid();
     ids.tid = static_cast<pid_t>(::syscall(SYS_gettid));
@@ -105,7 +100,7 @@ enum class Take { Taken, TakenFromDead, Busy, TimedOut };
 // 4.9-5.0 ms). A spinning waiter pulls the word's cache line away from the
 // holder and burns a CPU the holder may need.
 [[gnu::noinline]] Take take_word_slow(RobustMutex& m, pid_t tid, bool block, Timeout timeout) {
-  std::atomic_ref<std::uint32_t> word(lock_word(m));
+  std::atomic_ref<std::uint32_t> word(lock_word(m.mutex));
   std::uint32_t waiters = 0;
   std::optional<Deadline> deadline;  // made at the first sleep: the clock costs a call
   std::uint32_t old = word.load(std::memory_order_relaxed);
@@ -131,7 +126,7 @@ enum class Take { Taken, TakenFromDead, Busy, TimedOut };
       old |= FUTEX_WAITERS;
     }
     waiters = FUTEX_WAITERS;
-    if (futex_wait(&lock_word(m), old, *deadline) == FutexWake::TimedOut) return Take::TimedOut;
+    if (futex_wait(&lock_word(m.mutex), old, *deadline) == FutexWake::TimedOut) return Take::TimedOut;
     old = word.load(std::memory_order_relaxed);
   }
 }
@@ -155,21 +150,22 @@ enum class Take { Taken, TakenFromDead, Busy, TimedOut };
 
 }  // namespace
 
-// The fast path: one compare-and-swap, the list entry, the holder's ids.
-// Instructions per lock/unlock pair of mp::Lock (callgrind, 1M pairs in one
-// process): 222 through pthread_mutex_trylock/unlock of a robust mutex
-// (glibc's robust path alone: 136; a non-robust mutex, Boost's
+// The whole path, for what the inline lock() in robust_mutex.hpp leaves:
+// the thread's first lock (its ids are not cached yet) and a busy word.
+// Instructions per uncontended lock/unlock pair of mp::Lock (callgrind, 1M
+// pairs in one process): 222 through pthread_mutex_trylock/unlock of a
+// robust mutex (glibc's robust path alone: 136; a non-robust mutex, Boost's
 // interprocess_mutex: 62), 119 with the word taken here. Both ways make the
 // same two atomic operations; the rest was glibc's robust bookkeeping
 // (its full path, __nusers, __owner) and a trylock before every lock.
-LockResult lock(RobustMutex& m, bool block, Timeout timeout, const char* kind) {
+LockResult lock_slow(RobustMutex& m, bool block, Timeout timeout, const char* kind) {
   const Ids& me = my_locking_ids();
   // From here until the entry is on our robust list, the kernel finds it
   // through list_op_pending if we die (and frees it if the word names us).
-  RobustListOp op(me.head, m);
+  RobustListOp op(me.head, m.mutex);
   std::uint32_t free_word = 0;
   Take took = Take::Taken;
-  if (!std::atomic_ref<std::uint32_t>(lock_word(m))
+  if (!std::atomic_ref<std::uint32_t>(lock_word(m.mutex))
            .compare_exchange_strong(free_word, static_cast<std::uint32_t>(me.tid), std::memory_order_acquire,
                                     std::memory_order_relaxed)) {
     took = take_word_slow(m, me.tid, block, timeout);
@@ -183,16 +179,7 @@ LockResult lock(RobustMutex& m, bool block, Timeout timeout, const char* kind) {
   return result;
 }
 
-void unlock(RobustMutex& m, const char* kind) {
-  const Ids& me = my_locking_ids();
-  if (m.holder_tid != me.tid) throw_not_holder(m, kind);
-  m.holder_pid = 0;
-  m.holder_tid = 0;
-  RobustListOp op(me.head, m);
-  op.unlink();
-  if (std::atomic_ref<std::uint32_t>(lock_word(m)).exchange(0, std::memory_order_release) & FUTEX_WAITERS)
-    futex_wake(&lock_word(m), 1);
-}
+void wake_one_waiter(RobustMutex& m) noexcept { futex_wake(&lock_word(m.mutex), 1); }
 
 bool held_by_caller(const RobustMutex& m) noexcept { return m.holder_tid == current_tid(); }
 

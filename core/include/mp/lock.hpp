@@ -58,4 +58,17 @@ class Lock {
   pid_t recovered_from_ = 0;
 };
 
+// Inline: the holder's time between taking the word and letting it go is
+// what waiting processes wait for (see detail/robust_mutex.hpp).
+inline bool Lock::acquire(bool block, Timeout timeout) {
+  const detail::LockResult result = detail::lock(*state_, block, timeout, "Lock");
+  if (result.acquired) {
+    recovered_ = result.owner_died;
+    recovered_from_ = result.dead_holder;
+  }
+  return result.acquired;
+}
+
+inline void Lock::release() { detail::unlock(*state_, "Lock"); }
+
 }  // namespace mp

@@ -1,5 +1,5 @@
 // The calling thread's robust list, as glibc keeps it and the kernel reads
-// it, for the lock in robust_mutex.cpp, which takes a RobustMutex's word
+// it, for the lock of robust_mutex.hpp/.cpp, which takes a RobustMutex's word
 // itself instead of calling pthread_mutex_lock (measured: glibc's robust
 // path costs about a quarter more than its plain one; see robust_mutex.cpp).
 //
@@ -29,8 +29,6 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "mp/detail/robust_mutex.hpp"
-
 namespace mp::detail {
 
 // struct robust_list_head of <linux/futex.h>, as glibc fills it.
@@ -50,12 +48,12 @@ static_assert(sizeof(pthread_mutex_t::__data.__lock) == sizeof(std::uint32_t), "
 static_assert(offsetof(ListLinks, next) == sizeof(void*), "glibc's QUEUE_PTR_ADJUST");
 
 // The futex word of a mutex: glibc's __lock (tid | FUTEX_WAITERS | FUTEX_OWNER_DIED).
-inline std::uint32_t& lock_word(RobustMutex& m) noexcept {
-  return reinterpret_cast<std::uint32_t&>(m.mutex.__data.__lock);  // int and unsigned int may alias
+inline std::uint32_t& lock_word(pthread_mutex_t& m) noexcept {
+  return reinterpret_cast<std::uint32_t&>(m.__data.__lock);  // int and unsigned int may alias
 }
 
 // What the kernel and glibc keep on the list for a mutex: its __list.__next.
-inline void* list_entry(RobustMutex& m) noexcept { return &m.mutex.__data.__list.__next; }
+inline void* list_entry(pthread_mutex_t& m) noexcept { return &m.__data.__list.__next; }
 
 // The links around an entry; the entry's low bit marks a PI mutex of
 // glibc's, not part of the address.
@@ -82,7 +80,7 @@ inline void compiler_fence() noexcept { std::atomic_signal_fence(std::memory_ord
 // to destruction, linked or unlinked in between.
 class RobustListOp {
  public:
-  RobustListOp(RobustListHead* head, RobustMutex& m) noexcept : head_(head), entry_(list_entry(m)) {
+  RobustListOp(RobustListHead* head, pthread_mutex_t& m) noexcept : head_(head), entry_(list_entry(m)) {
     head_->list_op_pending = entry_;
     compiler_fence();
   }
