@@ -10,6 +10,7 @@
 #include <exception>
 #include <new>
 
+#include "cpu_relax.hpp"
 #include "mp/detail/robust_mutex.hpp"
 #include "mp/errors.hpp"
 
@@ -99,12 +100,6 @@ constexpr const char* kKind = "Queue";  // names the queue's mutex in owner-deat
 // partner on another core usually moves them within a few microseconds,
 // and a spin is far cheaper than a futex sleep plus the partner's wake-up.
 constexpr int kSpins = 400;
-
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#endif
-}
 
 // Changes a counter that only the mutex holder writes: a plain load and
 // store, no locked read-modify-write (the atomic is for lock-free readers).
