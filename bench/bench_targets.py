@@ -8,6 +8,7 @@ RATIO_TARGETS = {
     "pipe_throughput": [("python", 8), ("floor", 0.7)],
     "spawn_join": [("python", 6)],
     "lock_counter": [("python", 20), ("boost", 1)],
+    "lock_handoff": [("boost", 1)],
     "pool_map": [("python", 5)],
     "pool_apply_async": [("python", 20)],
     "ticket_race": [("python", 4)],
@@ -23,6 +24,8 @@ SPREAD_TARGETS = {
 NOTES = {
     "ticket_race": "mp fsyncs each sale (power-loss safe), python does not",
     "lock_counter": "boost and floor keep the counter in the mutex's cache line; mp::Value has its own mapping, as in Python",
+    "lock_handoff": "the lock alone: every side keeps the counter in the mutex's cache line and times from a gate once its 4 processes exist",
+    "queue_throughput": "each put and get takes a robust mutex, as Boost's do; see README, Benchmarks",
 }
 
 

@@ -4,6 +4,7 @@
 //   queue_throughput  message_queue, 100k 8-byte items, parent -> one child
 //   lock_counter      interprocess_mutex (process-shared, NOT robust),
 //                     4 processes x 20k increments of one shared counter
+//   lock_handoff      the same, timed from a gate once the 4 exist
 //   dead_holder       its holder SIGKILLed: can anyone take it within 2 s?
 // Same sizes, same timed part and same JSON lines as mpbench. Pipe, Pool and
 // spawn of a function have no Boost.Interprocess counterpart: left out.
@@ -18,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "gated_count.hpp"
 #include "peer_report.hpp"
 
 namespace bip = boost::interprocess;
@@ -106,6 +108,18 @@ void lock_counter() {
   peer::emit_rate("lock_counter", n, dt);
 }
 
+// The lock alone: lock_counter's work, timed from a gate (gated_count.hpp).
+void lock_handoff() {
+  const long n = 4 * 20000;
+  Counter* c = shared_counter();
+  const double seconds = peer::gated_count(n, &c->value, [c] { c->mutex.lock(); }, [c] { c->mutex.unlock(); });
+  if (c->value != n) {
+    std::fprintf(stderr, "boost_peer: error: lock_handoff counted %ld of %ld\n", c->value, n);
+    std::exit(2);
+  }
+  peer::emit_rate("lock_handoff", n, seconds);
+}
+
 void dead_holder() {
   Counter* c = shared_counter();
   int ready[2];
@@ -138,6 +152,7 @@ void dead_holder() {
 constexpr peer::Case kCases[] = {
     {"queue_throughput", queue_throughput},
     {"lock_counter", lock_counter},
+    {"lock_handoff", lock_handoff},
     {"dead_holder", dead_holder},
 };
 

@@ -4,6 +4,7 @@
 //                    adds a length header and its locks on top).
 //   lock_counter     4 processes x 20k increments under a process-shared,
 //                    robust pthread mutex used directly (mp::Lock wraps one).
+//   lock_handoff     the same, timed from a gate once the 4 exist.
 //   dead_holder      a holder SIGKILLed: the next locker gets EOWNERDEAD.
 // Same sizes, same timed part and same JSON lines as mpbench.
 #include <pthread.h>
@@ -13,6 +14,7 @@
 #include <new>
 #include <vector>
 
+#include "gated_count.hpp"
 #include "peer_report.hpp"
 
 namespace {
@@ -125,6 +127,18 @@ void lock_counter() {
   peer::emit_rate("lock_counter", n, dt);
 }
 
+// The lock alone: lock_counter's work, timed from a gate (gated_count.hpp).
+void lock_handoff() {
+  const long n = 4 * 20000;
+  Counter* c = shared_counter();
+  const double seconds = peer::gated_count(n, &c->value, [c] { lock_robust(&c->mutex); }, [c] { pthread_mutex_unlock(&c->mutex); });
+  if (c->value != n) {
+    std::fprintf(stderr, "floor_peer: error: lock_handoff counted %ld of %ld\n", c->value, n);
+    std::exit(2);
+  }
+  peer::emit_rate("lock_handoff", n, seconds);
+}
+
 void dead_holder() {
   Counter* c = shared_counter();
   int ready[2];
@@ -161,6 +175,7 @@ void dead_holder() {
 constexpr peer::Case kCases[] = {
     {"pipe_throughput", pipe_throughput},
     {"lock_counter", lock_counter},
+    {"lock_handoff", lock_handoff},
     {"dead_holder", dead_holder},
 };
 

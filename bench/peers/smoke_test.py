@@ -15,9 +15,9 @@ import sys
 # Cases quick enough for a test (well under a second each), per side, and
 # what dead_holder must say there.
 QUICK = {
-    "mpbench": ["queue_throughput", "pipe_throughput", "lock_counter"],
-    "floor": ["pipe_throughput", "lock_counter"],
-    "boost": ["queue_throughput", "lock_counter"],
+    "mpbench": ["queue_throughput", "pipe_throughput", "lock_counter", "lock_handoff"],
+    "floor": ["pipe_throughput", "lock_counter", "lock_handoff"],
+    "boost": ["queue_throughput", "lock_counter", "lock_handoff"],
     "python": ["lock_counter"],
 }
 DEAD_HOLDER = {

@@ -159,15 +159,19 @@ enum class Take { Taken, TakenFromDead, Busy, TimedOut };
 // same two atomic operations; the rest was glibc's robust bookkeeping
 // (its full path, __nusers, __owner) and a trylock before every lock.
 LockResult lock_slow(RobustMutex& m, bool block, Timeout timeout, const char* kind) {
+  // With the ids already cached, the inline path has just tried the word and
+  // found it busy: trying again at once would only pull the contended cache
+  // line once more.
+  const bool tried = this_thread_ids.head != nullptr;
   const Ids& me = my_locking_ids();
   // From here until the entry is on our robust list, the kernel finds it
   // through list_op_pending if we die (and frees it if the word names us).
   RobustListOp op(me.head, m.mutex);
   std::uint32_t free_word = 0;
   Take took = Take::Taken;
-  if (!std::atomic_ref<std::uint32_t>(lock_word(m.mutex))
-           .compare_exchange_strong(free_word, static_cast<std::uint32_t>(me.tid), std::memory_order_acquire,
-                                    std::memory_order_relaxed)) {
+  if (tried || !std::atomic_ref<std::uint32_t>(lock_word(m.mutex))
+                    .compare_exchange_strong(free_word, static_cast<std::uint32_t>(me.tid),
+                                             std::memory_order_acquire, std::memory_order_relaxed)) {
     took = take_word_slow(m, me.tid, block, timeout);
     if (took == Take::Busy || took == Take::TimedOut) return {};
   }
