@@ -1,4 +1,10 @@
 // floor_peer: the raw OS floor under mpbench's cases, with no library at all.
+//   queue_throughput a ring of 8-byte items in shared memory for exactly one
+//                    producer and one consumer, no lock and no atomic
+//                    read-modify-write: the least moving an item through
+//                    shared memory can cost. Not a queue mp::Queue could be:
+//                    a second producer or consumer would corrupt it, and a
+//                    waiting side spins for ever if the other is killed.
 //   pipe_throughput  one write(2) per 8-byte message, one read(2) per message:
 //                    the least a message on a pipe can cost (mp::Connection
 //                    adds a length header and its locks on top).
@@ -11,6 +17,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 
+#include <atomic>
 #include <new>
 #include <vector>
 
@@ -46,6 +53,48 @@ bool read_all(int fd, void* p, size_t n) {
     n -= static_cast<size_t>(r);
   }
   return true;
+}
+
+inline void relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+// queue_throughput's floor: head and tail on lines of their own, each
+// written by one side only; the waiting side spins.
+struct alignas(64) SpscRing {
+  static constexpr long kSlots = 1 << 17;  // 1 MiB of 8-byte items, as mp::Queue's ring
+  std::atomic<long> tail{0};               // written by the producer
+  alignas(64) std::atomic<long> head{0};   // written by the consumer
+  alignas(64) long slots[kSlots];
+};
+
+void queue_throughput() {
+  const long n = 100000;
+  void* at = ::mmap(nullptr, sizeof(SpscRing), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (at == MAP_FAILED) peer::die("mmap");
+  auto* ring = new (at) SpscRing;
+  pid_t child = ::fork();
+  if (child < 0) peer::die("fork");
+  if (child == 0) {
+    for (long i = 0; i < n; ++i) {
+      while (ring->tail.load(std::memory_order_acquire) == i) relax();
+      if (ring->slots[i % SpscRing::kSlots] != i) ::_exit(1);
+      ring->head.store(i + 1, std::memory_order_release);
+    }
+    ::_exit(0);
+  }
+  const double t = peer::now();
+  for (long i = 0; i < n; ++i) {
+    while (i - ring->head.load(std::memory_order_acquire) >= SpscRing::kSlots) relax();
+    ring->slots[i % SpscRing::kSlots] = i;
+    ring->tail.store(i + 1, std::memory_order_release);
+  }
+  peer::reap(child);
+  const double dt = peer::now() - t;
+  ::munmap(at, sizeof(SpscRing));
+  peer::emit_rate("queue_throughput", n, dt);
 }
 
 void pipe_throughput() {
@@ -173,6 +222,7 @@ void dead_holder() {
 }
 
 constexpr peer::Case kCases[] = {
+    {"queue_throughput", queue_throughput},
     {"pipe_throughput", pipe_throughput},
     {"lock_counter", lock_counter},
     {"lock_handoff", lock_handoff},

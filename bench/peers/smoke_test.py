@@ -16,7 +16,7 @@ import sys
 # what dead_holder must say there.
 QUICK = {
     "mpbench": ["queue_throughput", "pipe_throughput", "lock_counter", "lock_handoff"],
-    "floor": ["pipe_throughput", "lock_counter", "lock_handoff"],
+    "floor": ["queue_throughput", "pipe_throughput", "lock_counter", "lock_handoff"],
     "boost": ["queue_throughput", "lock_counter", "lock_handoff"],
     "python": ["lock_counter"],
 }
