@@ -45,6 +45,7 @@
 #include "sentinels.hpp"
 #include "number_options.hpp"
 #include "setups.hpp"
+#include "zombie_watch.hpp"
 
 namespace mpdemo {
 namespace {
@@ -275,16 +276,17 @@ void run_ignore_mode(const ZombieOptions& o, const Context& ctx, std::vector<mp:
     Tracked& t = tracked[i];
     // The child has ended (its sentinel said so); watch its entry until it
     // vanishes, noting every state it shows on the way.
-    std::string seen;
+    ZombieWatch watch;
     mp::Deadline deadline(kEndTimeout);
     for (;;) {
       auto s = read_proc_stat(t.first.pid);
       if (!s || s->starttime != t.first.starttime) break;
-      if (seen.find(s->state) == std::string::npos) seen += s->state;
+      watch.sample(s->state, mp::monotonic_seconds());
       if (deadline.expired()) break;
       mp::sleep_for(0.0005);
     }
-    t.zombie_seen = seen.find('Z') != std::string::npos;
+    t.zombie_seen = watch.stayed_zombie();
+    const std::string& seen = watch.states_seen();
     t.gone = entry_gone(t.first);
     if (t.index <= o.show)
       ctx.emit("zombie.vanished", {{"child", t.first.pid}, {"gone", t.gone}, {"seen", seen.empty() ? "-" : seen}});
