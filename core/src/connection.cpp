@@ -15,8 +15,6 @@
 #include <cstring>
 #include <new>
 
-#include "cpu_relax.hpp"
-#include "mp/deadline.hpp"
 #include "mp/detail/robust_mutex.hpp"
 #include "mp/errors.hpp"
 #include "thread_ids.hpp"
@@ -159,54 +157,6 @@ class StreamMark {
  private:
   std::atomic<pid_t>* mark_;
 };
-
-// Polls a reader makes with a zero timeout before it sleeps in poll(): about
-// 50 us of system calls. Measured (mpbench pipe_throughput, context switches
-// per 100k messages, reads that never wait in place of these polls): 1 try
-// 18.7k, 8 tries 11.9k, 32 tries 5.4k, 128 tries 1.8k; the floor's reader,
-// blocked in read(), 1.3k.
-constexpr int kPollTries = 128;
-
-// Blocks until a socket has data or EOF (a pipe waits in PipeWaiter, for
-// the reason given there). Waiting is done here, without a mark:
-// a reader killed while it waits has taken nothing from the stream (and a
-// read() that finds nothing has no way to say "nothing taken" if the reader
-// is killed on its way out of the kernel, so the reader only reads once poll
-// says there is something). It polls without sleeping first: a writer on
-// another core usually adds the next message within a microsecond, and a
-// sleeping reader costs the writer a wake-up (and often a context switch) in
-// its next write. Profiled before (pipe_throughput, perf cpu-clock): the
-// reader, asleep in poll() after each read had drained the pipe, made the
-// writer's wake-ups and context switches about 40% of the samples.
-void wait_readable(int fd) {
-  for (int tries = 0;; ++tries) {
-    pollfd p{fd, POLLIN, 0};
-    const int r = ::poll(&p, 1, tries < kPollTries ? 0 : -1);
-    if (r > 0) return;
-    if (r < 0 && errno != EINTR) throw_os_error("recv: poll");
-  }
-}
-
-// A reader that needs more bytes and last read from the fd less than this
-// long ago waits, in user space, until this long has passed before it looks
-// again. A reader that takes whatever is there the moment it arrives keeps
-// the pipe empty, and then every write finds it empty: the writer wakes the
-// reader, and its write waits for the pipe's lock held by the reader's read,
-// once per message. Reads at most this often let messages gather in the pipe
-// and go in batches, at the cost of this much delay to a message that comes
-// less than this long after the previous read (none to one that comes
-// later, as a reply in a request/response exchange does). Measured with 12-byte
-// messages between two processes on 2 cores, writer's rate (medians of 6
-// alternating runs): reading at once 1.61 M/s, spaced 2 us 3.07, 5 us 3.31,
-// 10 us 3.46; the floor's reader, one blocking read(2) per message, 2.21.
-constexpr double kReadSpacing = 5e-6;
-
-void pace_reads(double last_read) {
-  if (last_read == 0) return;
-  while (monotonic_seconds() - last_read < kReadSpacing) {
-    for (int i = 0; i < 4; ++i) detail::cpu_relax();
-  }
-}
 
 std::string lost_text(const detail::EndState& st) {
   const std::string pid = std::to_string(st.lost_by.load(std::memory_order_acquire));
@@ -460,12 +410,7 @@ std::string Connection::recv_buffered(std::size_t limit) {
         b = 0;
         publish();
       }
-      pace_reads(last_fd_read_);
-      if (kind_ == Kind::Pipe) {
-        pipe_waiter_.wait(fd_.get());
-      } else {
-        wait_readable(fd_.get());
-      }
+      read_waiter_.wait(fd_.get(), kind_ == Kind::Pipe);  // without a mark: it takes nothing
       StreamMark mark(&st.reading);  // from the read until `end` says where the bytes are
       ssize_t r = ::read(fd_.get(), buf + e, st.capacity - e);
       if (r < 0) {
@@ -473,7 +418,7 @@ std::string Connection::recv_buffered(std::size_t limit) {
         throw_os_error("recv");
       }
       if (r == 0) return false;
-      last_fd_read_ = monotonic_seconds();
+      read_waiter_.read_done();
       e += static_cast<std::uint32_t>(r);
       st.end.store(e, std::memory_order_relaxed);
     }

@@ -37,9 +37,7 @@ void throw_not_holder(const RobustMutex& m, const char* kind) {
 __thread ThreadIds this_thread_ids;
 
 namespace {
-using Ids = ThreadIds;
-
-void forget_ids_in_child() { this_thread_ids = Ids{}; }
+void forget_ids_in_child() { this_thread_ids = ThreadIds{}; }
 
 // Installed before main(), while the process has one thread. Not a lazy
 // `static` in my_ids(): a fork by one thread while another ran that
@@ -47,8 +45,8 @@ void forget_ids_in_child() { this_thread_ids = Ids{}; }
 // waited in __cxa_guard_acquire for ever (see core/FORK_SAFETY.md).
 [[gnu::constructor]] void install_forget_ids_in_child() { ::pthread_atfork(nullptr, nullptr, forget_ids_in_child); }
 
-const Ids& my_ids() noexcept {
-  Ids& ids = this_thread_ids;
+const ThreadIds& my_ids() noexcept {
+  ThreadIds& ids = this_thread_ids;
   if (ids.tid == 0) {
     ids.pid = ::getpid();
     ids.tid = static_cast<pid_t>(::syscall(SYS_gettid));
@@ -58,8 +56,8 @@ const Ids& my_ids() noexcept {
 }
 
 // The ids of a caller about to lock or unlock: its list must be glibc's.
-const Ids& my_locking_ids() {
-  const Ids& me = my_ids();
+const ThreadIds& my_locking_ids() {
+  const ThreadIds& me = my_ids();
   if (me.head == nullptr) throw Error("this C library's robust mutex list is not laid out as glibc's; mp's locks need glibc");
   return me;
 }
@@ -85,9 +83,9 @@ namespace {
 // How the word was taken, or why not.
 enum class Take { Taken, TakenFromDead, Busy, TimedOut };
 
-// The word was not free at the first try: take it when it is free or its
-// holder died; otherwise mark it contended and sleep until the holder's
-// unlock (or the kernel, at the holder's death) wakes us. `waiters` is
+// Takes the word when it is free or its holder died; otherwise marks it
+// contended and sleeps until the holder's unlock (or the kernel, at the
+// holder's death) wakes us. `waiters` is
 // FUTEX_WAITERS once we have slept: other sleepers may remain, so we keep
 // the bit when we take the word, and our unlock wakes the next one (glibc
 // does the same). Out of line: the fast path stays small.
@@ -159,22 +157,15 @@ enum class Take { Taken, TakenFromDead, Busy, TimedOut };
 // same two atomic operations; the rest was glibc's robust bookkeeping
 // (its full path, __nusers, __owner) and a trylock before every lock.
 LockResult lock_slow(RobustMutex& m, bool block, Timeout timeout, const char* kind) {
-  // With the ids already cached, the inline path has just tried the word and
-  // found it busy: trying again at once would only pull the contended cache
-  // line once more.
-  const bool tried = this_thread_ids.head != nullptr;
-  const Ids& me = my_locking_ids();
+  const ThreadIds& me = my_locking_ids();
   // From here until the entry is on our robust list, the kernel finds it
   // through list_op_pending if we die (and frees it if the word names us).
   RobustListOp op(me.head, m.mutex);
-  std::uint32_t free_word = 0;
-  Take took = Take::Taken;
-  if (tried || !std::atomic_ref<std::uint32_t>(lock_word(m.mutex))
-                    .compare_exchange_strong(free_word, static_cast<std::uint32_t>(me.tid),
-                                             std::memory_order_acquire, std::memory_order_relaxed)) {
-    took = take_word_slow(m, me.tid, block, timeout);
-    if (took == Take::Busy || took == Take::TimedOut) return {};
-  }
+  // take_word_slow takes a free word at its first look: the thread's first
+  // lock needs no try of its own, and a word the inline path has just found
+  // busy is not tried again blindly.
+  const Take took = take_word_slow(m, me.tid, block, timeout);
+  if (took == Take::Busy || took == Take::TimedOut) return {};
   op.link();
   LockResult result{true, false, 0};
   if (took == Take::TakenFromDead) result = took_from_dead(m, kind);

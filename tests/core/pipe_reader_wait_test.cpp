@@ -1,6 +1,6 @@
 // A reader of a shared Pipe end that needs bytes first waits: in user space
-// until its reads are spaced (pace_reads), then in tee(2) for a pipe or in
-// poll() for a socket (core/src/connection.cpp, pipe_waiter.cpp). It has
+// until its reads are spaced, then in tee(2) for a pipe or in
+// poll() for a socket (core/include/mp/detail/read_waiter.hpp). It has
 // taken nothing while it waits, so a reader killed then must leave the end in
 // step: the next recv gets the next message, not "out of step". The kill
 // lands at moments spread over the first ~100 us of the wait.

@@ -58,7 +58,7 @@
 
 #include "mp/codec.hpp"
 #include "mp/deadline.hpp"
-#include "mp/detail/pipe_waiter.hpp"
+#include "mp/detail/read_waiter.hpp"
 #include "mp/shared_memory.hpp"
 #include "mp/unique_fd.hpp"
 
@@ -184,11 +184,8 @@ class Connection {
   // shared with every process forked after the Pipe was made. Empty for
   // Single, whose recv reads exactly one message from the fd.
   SharedMapping shared_;
-  // When this process last read bytes from the fd into the shared buffer
-  // (monotonic seconds, 0: never): recv paces its reads by it.
-  double last_fd_read_ = 0;
-  // How recv waits for bytes on a pipe (a socket waits in poll).
-  detail::PipeWaiter pipe_waiter_;
+  // How recv waits for bytes in this process, and when it last read.
+  detail::ReadWaiter read_waiter_;
 };
 
 // Python's multiprocessing.connection.wait(object_list, timeout): waits

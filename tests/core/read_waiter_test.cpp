@@ -1,5 +1,5 @@
 // A Pipe end's recv waits for bytes in tee(2) into a scratch pipe of its
-// process (core/include/mp/detail/pipe_waiter.hpp), not in poll(). The
+// process (core/include/mp/detail/read_waiter.hpp), not in poll(). The
 // scratch pipe holds 16 references: one that is never emptied fills after
 // 16 waits, and the 17th wait then sleeps for ever (with the emptying
 // removed, the first test hangs there). Each process waits with a scratch
