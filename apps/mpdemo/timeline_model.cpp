@@ -201,7 +201,12 @@ TimelineModel TimelineBuilder::build(double elapsed) {
   for (const auto& [id, to] : received_) {
     auto from = sent_.find(id);
     if (from == sent_.end()) continue;  // sent before anyone drew (or by a process that never reported)
-    model.arrows.push_back(Arrow{moved(from->second.first), from->second.second, moved(to.first), to.second});
+    // A sender reports a send once its put or send has returned, and by then
+    // the receiver may have got the item and reported first (on one clock,
+    // CLOCK_MONOTONIC). The report's time bounds the sending from above, and
+    // so does the receiving: the arrow leaves at the earlier of the two.
+    const double left = std::min(from->second.second, to.second);
+    model.arrows.push_back(Arrow{moved(from->second.first), left, moved(to.first), to.second});
   }
   model.states = states_;
   model.duration = duration;

@@ -300,3 +300,36 @@ TEST_CASE("a span ended without a beginning, or begun twice, is reported, and on
     if (e["ph"] == "X" && e["cat"] == "span" && e["args"]["cut"] == true) ++cut;
   CHECK(cut == 2);
 }
+
+TEST_CASE("an item received before its sender reported the send is drawn leaving no later than it arrived",
+          "[cli][replay][timeline]") {
+  // A sender reports its put after the put returns; the receiver may get the
+  // item and report first (CI saw a queue arrow 7 us backwards). Hand-made:
+  // Consumer reports the get at 0.028878, Producer the put at 0.028885.
+  TempDir dir;
+  dir.write("r.jsonl",
+            R"({"t":0,"pid":10,"ppid":1,"name":"MainProcess","kind":"run.start","scenario":"queue","seed":1,"speed":1,"rerun":"mpdemo queue --seed 1","format":1,"lang":"en","wall":0})"
+            "\n"
+            R"({"t":0.028878,"pid":12,"ppid":10,"name":"Consumer","kind":"queue.consumer_got","item":"item-4","flow_in":"item-4"})"
+            "\n"
+            R"({"t":0.028885,"pid":10,"ppid":1,"name":"MainProcess","kind":"queue.put_blocking","item":"item-4","delay":0,"flow_out":"item-4"})"
+            "\n"
+            R"({"t":0.03,"pid":12,"ppid":10,"name":"Consumer","kind":"trace.process_exit","exitcode":0})"
+            "\n"
+            R"({"t":0.04,"pid":10,"ppid":1,"name":"MainProcess","kind":"trace.reaped","child":12,"exitcode":0})"
+            "\n"
+            R"({"kind":"summary","scenario":"queue","ok":true,"checks":[],"elapsed":0.05})"
+            "\n");
+  auto r = run_mpdemo({"replay", "r.jsonl", "--timeline", "t.html", "--trace", "t.json"}, dir.path());
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto d = test::page_data(dir.read("t.html"));
+  REQUIRE(d["arrows"].size() == 1);
+  const auto& a = d["arrows"][0];
+  CHECK(a[0] == 0);
+  CHECK(a[1].get<double>() <= a[3].get<double>());
+  CHECK(a[3].get<double>() == Approx(0.028878));
+  auto phases = test::check_trace(nlohmann::json::parse(dir.read("t.json")));
+  CHECK(phases["s"] == 1);
+  CHECK(phases["f"] == 1);
+}
