@@ -42,6 +42,10 @@
 namespace mpdemo {
 namespace {
 
+// --busy-timeout when not given. A rerun line repeats every option with its
+// default, so a JSON run's rerun line says --busy-timeout with this value.
+constexpr double kDefaultBusyTimeout = 60.0;
+
 struct TicketOptions {
   int buyers = 5;
   std::int64_t tickets = 1;
@@ -49,7 +53,8 @@ struct TicketOptions {
   std::string db;              // empty: db.json, or tickets.sqlite with --store sqlite
   std::string store = "json";  // json (the tutorials) or sqlite
   std::string sql;             // with --store sqlite: naive (the default), transaction or atomic
-  double busy_timeout = 60.0;  // a buyer waits this long for the database's write lock
+  double busy_timeout = kDefaultBusyTimeout;  // a buyer waits this long for the database's write lock
+  bool busy_timeout_given = false;             // --busy-timeout was on the command line
   bool lock = false;
   double search_max = 1.0;  // seed 000: search sleeps random() seconds
   double buy_min = 1.0;     // seed 000: the purchase waits randint(1, 3) seconds
@@ -169,9 +174,12 @@ Summary run_ticket(const TicketOptions& o, Context& ctx) {
   if (o.buy_min > o.buy_max) throw UsageError("option.min_above_max", {{"min_option", "--buy-min"}, {"min", o.buy_min},
                                                                        {"max_option", "--buy-max"}, {"max", o.buy_max}});
   const bool sqlite = o.store == "sqlite";
-  // (--busy-timeout is left alone: the rerun line repeats its default.)
   if (!sqlite && !o.sql.empty())
     throw UsageError("ticket.sql_needs_sqlite");
+  // A JSON db has no write lock to wait on: a timeout for it would be
+  // ignored. The default itself is let through (a rerun line repeats it).
+  if (!sqlite && o.busy_timeout_given && o.busy_timeout != kDefaultBusyTimeout)
+    throw UsageError("ticket.busy_timeout_needs_sqlite");
   const SqlMode mode = sql_mode(o.sql);
   // Scaled like every wait of the lesson, but never below 10 s (or the
   // option itself, if smaller), so that many buyers at a high --speed are not
@@ -350,7 +358,8 @@ RunFunction setup_ticket(CLI::App& app) {
       ->check(CLI::IsMember({"naive", "transaction", "atomic"}));
   add_seconds(app, "--busy-timeout", o->busy_timeout,
               "with --store sqlite, how long a buyer waits for the database's write lock before SQLITE_BUSY "
-              "(scaled by --speed, never below 10 s or S; 0: no wait)");
+              "(scaled by --speed, never below 10 s or S; 0: no wait)")
+      ->each([o](const std::string&) { o->busy_timeout_given = true; });
   app.add_flag("--lock", o->lock, "guard read-wait-write with a process-shared Lock");
   add_seconds(app, "--search-max", o->search_max, "search waits a random 0..S seconds");
   add_seconds(app, "--buy-min", o->buy_min, "purchase waits at least S seconds");

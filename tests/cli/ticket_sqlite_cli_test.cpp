@@ -326,6 +326,31 @@ TEST_CASE("ticket: --sql without --store sqlite, and --crash-holder with no hold
   CHECK(entries_of(dir.path()).empty());
 }
 
+TEST_CASE("ticket: --busy-timeout without --store sqlite is exit 2, and a JSON run's rerun line still runs",
+          "[cli][ticket][sqlite][options]") {
+  // Before, a JSON run took --busy-timeout 5 and ignored it: a timeout with
+  // no write lock to wait for.
+  TempDir dir;
+  auto busy = run_mpdemo({"ticket", "--busy-timeout", "5", "--speed", "0"}, dir.path());
+  CHECK(busy.exit_code == 2);
+  CHECK(busy.err.find("--busy-timeout") != std::string::npos);
+  CHECK(busy.err.find("--store sqlite") != std::string::npos);
+  CHECK(entries_of(dir.path()).empty());
+  auto zh = run_mpdemo({"ticket", "--busy-timeout", "5", "--speed", "0", "--lang", "zh"}, dir.path());
+  CHECK(zh.exit_code == 2);
+  CHECK(zh.err.find("需要 --store sqlite") != std::string::npos);
+  // The rerun line repeats every option, --busy-timeout at its default too.
+  // (--lock: without it a run at --speed 0 may miss the race and exit 1.)
+  auto json = run_mpdemo({"ticket", "--lock", "--speed", "0", "--seed", "4"}, dir.path());
+  REQUIRE(json.exit_code == 0);
+  CHECK(json.out.find("--busy-timeout 60") != std::string::npos);
+  auto again = run_mpdemo({"ticket", "--lock", "--speed", "0", "--seed", "4", "--busy-timeout", "60"}, dir.path());
+  CHECK(again.exit_code == 0);
+  auto sqlite =
+      run_mpdemo({"ticket", "--store", "sqlite", "--sql", "atomic", "--busy-timeout", "5", "--speed", "0"}, dir.path());
+  CHECK(sqlite.exit_code == 0);
+}
+
 TEST_CASE("ticket --store sqlite --order: all read then all write oversells under naive, never under atomic, "
           "and transaction refuses the interleaving",
           "[cli][ticket][sqlite][order]") {
