@@ -34,7 +34,7 @@ def state_of(pid):
     try:
         with open(f"/proc/{pid}/stat") as f:
             return f.read().rsplit(")", 1)[1].split()[0]  # the name in parentheses may hold spaces
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):  # no entry, or reaped between open and read (ESRCH)
         return "-"  # gone: reaped
 
 

@@ -35,7 +35,7 @@ def state_of(pid):
         with open(f"/proc/{pid}/stat") as f:
             # The command name is in parentheses and may hold spaces: split after the last ')'.
             return f.read().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):  # no entry, or reaped between open and read (ESRCH)
         return None
 
 
